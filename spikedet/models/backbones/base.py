@@ -1,0 +1,175 @@
+"""What every spiking backbone shares: time-step encoding of the input,
+time-keeping or time-averaged outputs, frozen stages, ``norm_eval``, and
+strict loading of pretrained weights."""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from spikedet.utils.state_dict import load_state_dict_strict
+from ..spiking import aggregate_time, encode_input
+
+OFFICIAL_HINT = (
+    'If this is an official checkpoint of the paper, convert it first with '
+    'tools/model_converters/{converter} SRC DST and point init_cfg at DST.')
+
+
+class BaseSpikingBackbone(BaseModule):
+    """Base class for spiking backbones.
+
+    Subclasses build their layers, fill ``self.out_strides`` and
+    ``self.out_channels`` (one entry per output index) and implement
+    :meth:`forward_seq` (time-major ``[T, B, C, H, W]`` in, a list of
+    time-major maps out, one per selectable output) and
+    :meth:`frozen_modules`.
+
+    Args:
+        T (int): Number of time steps. Defaults to 1.
+        in_channels (int): Input channels (3 for RGB, 2 for DVS events).
+            Defaults to 3.
+        keep_time (bool): If True, each output keeps the time axis,
+            ``[T, B, C, H, W]`` (for spiking necks and the spiking
+            classification head). If False, outputs are averaged over time,
+            ``[B, C, H, W]``, a drop-in for any ANN neck. Defaults to False.
+        frozen_stages (int): Stages to freeze (no gradient, BN statistics
+            kept), mmdet's convention: -1 freezes nothing, 0 the stem, ``k``
+            the stem and the first ``k`` stages. Defaults to -1.
+        norm_eval (bool): Keep all BN layers in eval mode during training.
+            Defaults to False.
+        with_cp (bool): Activation checkpointing per block (saves memory,
+            costs a second forward of each block). Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialization config.
+            ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
+            loads weights strictly. Defaults to None.
+    """
+    #: Name of the converter for the paper's checkpoints (error hints).
+    converter = 'sdtv2_to_spikedet.py'
+
+    def __init__(self,
+                 T: int = 1,
+                 in_channels: int = 3,
+                 keep_time: bool = False,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if not isinstance(T, int) or T < 1:
+            raise ValueError(f'T (time steps) must be a positive int, got {T}.')
+        self.T = T
+        self.in_channels = in_channels
+        self.keep_time = keep_time
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.out_indices: Tuple[int, ...] = ()
+        self.out_strides: Tuple[int, ...] = ()
+        self.out_channels: Tuple[int, ...] = ()
+
+    # -- outputs ------------------------------------------------------------
+    @staticmethod
+    def _check_out_indices(out_indices: Sequence[int],
+                           num_outputs: int) -> Tuple[int, ...]:
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        if not isinstance(out_indices, Sequence) or not out_indices:
+            raise TypeError('out_indices must be an int or a non-empty '
+                            f'sequence of ints, got {out_indices!r}.')
+        result = []
+        for i in out_indices:
+            j = i + num_outputs if i < 0 else i
+            if not 0 <= j < num_outputs:
+                raise IndexError(f'out_index {i} is out of range: there are '
+                                 f'{num_outputs} outputs.')
+            if j in result:
+                raise ValueError(f'out_indices {out_indices} repeats {i}.')
+            result.append(j)
+        return tuple(sorted(result))
+
+    def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Forward.
+
+        Args:
+            x (Tensor): A static batch ``[B, C, H, W]`` (repeated over ``T``)
+                or an event/frame tensor ``[B, T, C, H, W]``.
+
+        Returns:
+            tuple[Tensor]: One map per ``out_indices`` entry, ``[T, B, C, H,
+            W]`` if ``keep_time`` else ``[B, C, H, W]``.
+        """
+        seq = encode_input(x, self.T, self.in_channels)
+        outs = self.forward_seq(seq)
+        if not self.keep_time:
+            outs = [aggregate_time(o, 'mean') for o in outs]
+        return tuple(outs)
+
+    def run_block(self, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Run one block, with activation checkpointing if ``with_cp``.
+
+        Recomputation is exact: neurons restart from rest at every call.
+        """
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(block, x, use_reentrant=False)
+        return block(x)
+
+    # -- freezing and norm_eval --------------------------------------------
+    def frozen_modules(self) -> List[nn.Module]:
+        """Modules frozen by ``self.frozen_stages``."""
+        raise NotImplementedError
+
+    def _freeze_stages(self) -> None:
+        for m in self.frozen_modules():
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'BaseSpikingBackbone':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+    # -- weights -------------------------------------------------------------
+    def init_weights(self) -> None:
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            self.load_pretrained(cfg['checkpoint'], cfg.get('prefix', ''))
+            self._is_init = True
+            return
+        super().init_weights()
+
+    def load_pretrained(self, filename: str, prefix: str = '') -> None:
+        """Load weights strictly: every key must match in name and shape.
+
+        Args:
+            filename (str): Checkpoint path or URL.
+            prefix (str): Keep only keys starting with ``prefix`` and strip
+                it, e.g. ``'backbone.'`` for a whole-classifier checkpoint.
+                Defaults to ''.
+        """
+        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+        state_dict = ckpt.get('state_dict', ckpt.get('model', ckpt)) \
+            if isinstance(ckpt, dict) else ckpt
+        if prefix:
+            state_dict = {
+                k[len(prefix):]: v
+                for k, v in state_dict.items() if k.startswith(prefix)
+            }
+            if not state_dict:
+                raise KeyError(
+                    f"No key in '{filename}' starts with prefix '{prefix}'. "
+                    + OFFICIAL_HINT.format(converter=self.converter))
+        load_state_dict_strict(
+            self, state_dict,
+            hint=f"(checkpoint '{filename}', prefix '{prefix}') " +
+            OFFICIAL_HINT.format(converter=self.converter))

@@ -1,0 +1,474 @@
+"""Meta-SpikeFormer (Spike-driven Transformer V2, Yao et al., ICLR 2024)."""
+import copy
+from typing import List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+
+from spikedet.registry import register_model
+from ..spiking import TimeDropPath, build_neuron, seq_apply
+from .base import BaseSpikingBackbone
+
+
+class SpikingDownsample(nn.Module):
+    """LIF (unless it is the first layer) -> strided conv -> BN.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        kernel_size (int): Conv kernel size. Defaults to 3.
+        stride (int): Conv stride. Defaults to 2.
+        first_layer (bool): The encoding layer sees real-valued pixels, so it
+            has no neuron in front. Defaults to False.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 3,
+                 stride: int = 2,
+                 first_layer: bool = False,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        self.lif = None if first_layer else build_neuron(neuron_cfg)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2)
+        self.bn = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.lif is not None:
+            x = self.lif(x)
+        return seq_apply(lambda t: self.bn(self.conv(t)), x)
+
+
+class SepConv(nn.Module):
+    """Spiking inverted separable conv (the Conv-based SNN token mixer):
+    LIF -> 1x1 conv (x2 channels) -> BN -> LIF -> 7x7 depthwise conv ->
+    1x1 conv -> BN.
+
+    Args:
+        dims (int): Channels.
+        expansion (int): Hidden expansion ratio. Defaults to 2.
+        kernel_size (int): Depthwise kernel. Defaults to 7.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 dims: int,
+                 expansion: int = 2,
+                 kernel_size: int = 7,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        hidden = int(dims * expansion)
+        self.lif1 = build_neuron(neuron_cfg)
+        self.pwconv1 = nn.Conv2d(dims, hidden, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(hidden)
+        self.lif2 = build_neuron(neuron_cfg)
+        self.dwconv = nn.Conv2d(
+            hidden,
+            hidden,
+            kernel_size,
+            padding=kernel_size // 2,
+            groups=hidden,
+            bias=False)
+        self.pwconv2 = nn.Conv2d(hidden, dims, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = seq_apply(lambda t: self.bn1(self.pwconv1(t)), self.lif1(x))
+        return seq_apply(lambda t: self.bn2(self.pwconv2(self.dwconv(t))),
+                         self.lif2(x))
+
+
+class SpikingConvMLP(nn.Module):
+    """Channel MLP of the Conv-based block: LIF -> 3x3 conv -> BN, twice.
+
+    Args:
+        dims (int): Channels.
+        mlp_ratio (int): Hidden expansion. Defaults to 4.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 dims: int,
+                 mlp_ratio: int = 4,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        hidden = int(dims * mlp_ratio)
+        self.lif1 = build_neuron(neuron_cfg)
+        self.conv1 = nn.Conv2d(dims, hidden, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(hidden)
+        self.lif2 = build_neuron(neuron_cfg)
+        self.conv2 = nn.Conv2d(hidden, dims, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = seq_apply(lambda t: self.bn1(self.conv1(t)), self.lif1(x))
+        return seq_apply(lambda t: self.bn2(self.conv2(t)), self.lif2(x))
+
+
+class SpikingMLP(nn.Module):
+    """Channel MLP of the Transformer-based block: LIF -> 1x1 conv -> BN,
+    twice.
+
+    Args:
+        dims (int): Channels.
+        mlp_ratio (int): Hidden expansion. Defaults to 4.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 dims: int,
+                 mlp_ratio: int = 4,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        hidden = int(dims * mlp_ratio)
+        self.lif1 = build_neuron(neuron_cfg)
+        self.fc1 = nn.Conv2d(dims, hidden, 1)
+        self.bn1 = nn.BatchNorm2d(hidden)
+        self.lif2 = build_neuron(neuron_cfg)
+        self.fc2 = nn.Conv2d(hidden, dims, 1)
+        self.bn2 = nn.BatchNorm2d(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = seq_apply(lambda t: self.bn1(self.fc1(t)), self.lif1(x))
+        return seq_apply(lambda t: self.bn2(self.fc2(t)), self.lif2(x))
+
+
+class PadWithBN(nn.BatchNorm2d):
+    """BatchNorm that then pads its output by one pixel with the value BN
+    gives a zero input, so that a following unpadded 3x3 conv equals a padded
+    conv on the un-normalised input (keeps the RepConv re-parameterisable)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = nn.functional.pad(super().forward(x), [1, 1, 1, 1])
+        # As in the paper's code: the border takes BN(0) from the running
+        # statistics, with weight and bias detached.
+        pad = self.bias.detach() - self.running_mean * self.weight.detach(
+        ) / torch.sqrt(self.running_var + self.eps)
+        pad = pad.view(1, -1, 1).to(y.dtype)
+        y[:, :, 0, :] = pad
+        y[:, :, -1, :] = pad
+        y[:, :, :, 0] = pad
+        y[:, :, :, -1] = pad
+        return y
+
+
+class RepConvBN(nn.Module):
+    """RepConv followed by BN, the Q/K/V/projection layer of spike-driven
+    self-attention: 1x1 conv -> BN(+pad) -> 3x3 depthwise -> 1x1 conv -> BN,
+    then a second BN.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, in_channels, 1, bias=False)
+        self.bn_pad = PadWithBN(in_channels)
+        self.dwconv = nn.Conv2d(
+            in_channels, in_channels, 3, groups=in_channels, bias=False)
+        self.pwconv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.dwconv(self.bn_pad(self.conv1(x)))
+        return self.bn2(self.bn1(self.pwconv(x)))
+
+
+class SpikeDrivenSelfAttention(nn.Module):
+    """Spike-driven self-attention (SDSA) of Meta-SpikeFormer.
+
+    LIF -> RepConv+BN Q/K/V -> spiking Q/K/V -> ``Q (K^T V) * scale`` (K^T V
+    first, linear in tokens, no softmax) -> LIF (threshold 0.5) ->
+    RepConv+BN projection.
+
+    Args:
+        dims (int): Channels.
+        num_heads (int): Attention heads. Defaults to 8.
+        scale (float): Attention scale. Defaults to 0.125.
+        attn_threshold (float): Threshold of the attention neuron.
+            Defaults to 0.5.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 dims: int,
+                 num_heads: int = 8,
+                 scale: float = 0.125,
+                 attn_threshold: float = 0.5,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        if dims % num_heads:
+            raise ValueError(f'dims {dims} is not divisible by num_heads '
+                             f'{num_heads}.')
+        self.num_heads = num_heads
+        self.scale = scale
+        self.head_lif = build_neuron(neuron_cfg)
+        self.q = RepConvBN(dims, dims)
+        self.k = RepConvBN(dims, dims)
+        self.v = RepConvBN(dims, dims)
+        self.q_lif = build_neuron(neuron_cfg)
+        self.k_lif = build_neuron(neuron_cfg)
+        self.v_lif = build_neuron(neuron_cfg)
+        self.attn_lif = build_neuron(neuron_cfg, v_threshold=attn_threshold)
+        self.proj = RepConvBN(dims, dims)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        # [T, B, C, H, W] -> [T, B, heads, N, C // heads]
+        T, B, C = x.shape[:3]
+        return x.flatten(3).transpose(-1, -2).reshape(
+            T, B, -1, self.num_heads, C // self.num_heads).transpose(2, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        T, B, C, H, W = x.shape
+        x = self.head_lif(x)
+        q = self._heads(self.q_lif(seq_apply(self.q, x)))
+        k = self._heads(self.k_lif(seq_apply(self.k, x)))
+        v = self._heads(self.v_lif(seq_apply(self.v, x)))
+        x = q @ (k.transpose(-2, -1) @ v) * self.scale
+        x = x.transpose(3, 4).reshape(T, B, C, H, W)
+        return seq_apply(self.proj, self.attn_lif(x))
+
+
+class ConvSNNBlock(nn.Module):
+    """Conv-based SNN block with membrane shortcuts:
+    ``x = x + SepConv(x); x = x + ConvMLP(x)``.
+
+    Args:
+        dims (int): Channels.
+        mlp_ratio (int): MLP expansion. Defaults to 4.
+        drop_path (float): Stochastic depth rate. Defaults to 0.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 dims: int,
+                 mlp_ratio: int = 4,
+                 drop_path: float = 0.,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        self.token_mixer = SepConv(dims, neuron_cfg=neuron_cfg)
+        self.mlp = SpikingConvMLP(dims, mlp_ratio, neuron_cfg=neuron_cfg)
+        self.drop_path = TimeDropPath(drop_path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.token_mixer(x))
+        return x + self.drop_path(self.mlp(x))
+
+
+class TransformerSNNBlock(nn.Module):
+    """Transformer-based SNN block with membrane shortcuts:
+    ``x = x + SDSA(x); x = x + MLP(x)``.
+
+    Args:
+        dims (int): Channels.
+        num_heads (int): Attention heads. Defaults to 8.
+        mlp_ratio (int): MLP expansion. Defaults to 4.
+        drop_path (float): Stochastic depth rate. Defaults to 0.
+        neuron_cfg (dict, optional): Neuron config. Defaults to None.
+    """
+
+    def __init__(self,
+                 dims: int,
+                 num_heads: int = 8,
+                 mlp_ratio: int = 4,
+                 drop_path: float = 0.,
+                 neuron_cfg: Optional[dict] = None) -> None:
+        super().__init__()
+        self.attn = SpikeDrivenSelfAttention(
+            dims, num_heads, neuron_cfg=neuron_cfg)
+        self.mlp = SpikingMLP(dims, mlp_ratio, neuron_cfg=neuron_cfg)
+        self.drop_path = TimeDropPath(drop_path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(x))
+        return x + self.drop_path(self.mlp(x))
+
+
+@register_model()
+class MetaSpikeFormer(BaseSpikingBackbone):
+    """Meta-SpikeFormer backbone (Spike-driven Transformer V2).
+
+    A paper of Yao et al., ICLR 2024: `Spike-driven Transformer V2: Meta
+    Spiking Neural Network Architecture Inspiring the Design of Next-generation
+    Neuromorphic Chips <https://openreview.net/forum?id=1SIBN5Xyw7>`_.
+
+    Layout: a stem (7x7 stride-2 encoding conv + one Conv-based block), then
+    four stages, each a spiking downsampling conv followed by blocks: stages
+    0-1 are Conv-based SNN blocks, stages 2-3 Transformer-based SNN blocks.
+    Stage strides are 4, 8, 16 and ``16 * last_stride``: the paper's
+    classifier uses ``last_stride=1``; dense prediction wants 2 (stride 32).
+
+    Args:
+        arch (str | dict): ``'15m'``, ``'31m'``, ``'55m'``, or a dict with
+            ``embed_dims`` (4 ints), ``depths`` (4 ints), ``num_heads`` and
+            ``mlp_ratio``. Defaults to ``'15m'``.
+        T (int): Time steps. Defaults to 1.
+        in_channels (int): Input channels. Defaults to 3.
+        last_stride (int): Stride of the last stage's downsampling: 1 as in
+            the paper's classifier, 2 for a true stride-32 level.
+            Defaults to 1.
+        out_indices (Sequence[int]): Stages to output. Defaults to
+            ``(0, 1, 2, 3)``.
+        keep_time (bool): Keep the time axis in the outputs. Defaults to
+            False.
+        drop_path_rate (float): Stochastic depth rate (linear over blocks).
+            Defaults to 0.
+        neuron_cfg (dict, optional): Neuron config for every neuron, see
+            :func:`spikedet.models.spiking.build_neuron`. Defaults to None.
+        frozen_stages (int): See :class:`BaseSpikingBackbone`.
+            Defaults to -1.
+        norm_eval (bool): Keep BN in eval mode in training. Defaults to False.
+        with_cp (bool): Activation checkpointing per block. Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialization config.
+            Defaults to None.
+    """
+    arch_zoo = {
+        **dict.fromkeys(['15m', 'meta-spikeformer-15m'], {
+            'embed_dims': [64, 128, 256, 360],
+            'depths': [1, 2, 6, 2],
+            'num_heads': 8,
+            'mlp_ratio': 4
+        }),
+        # The official code calls this one ``metaspikformer_8_384``.
+        **dict.fromkeys(['31m', 'meta-spikeformer-31m'], {
+            'embed_dims': [96, 192, 384, 480],
+            'depths': [1, 2, 6, 2],
+            'num_heads': 8,
+            'mlp_ratio': 4
+        }),
+        # The official code calls this one ``metaspikformer_8_512``.
+        **dict.fromkeys(['55m', 'meta-spikeformer-55m'], {
+            'embed_dims': [128, 256, 512, 640],
+            'depths': [1, 2, 6, 2],
+            'num_heads': 8,
+            'mlp_ratio': 4
+        }),
+    }
+    converter = 'sdtv2_to_spikedet.py'
+
+    def __init__(self,
+                 arch: Union[str, dict] = '15m',
+                 T: int = 1,
+                 in_channels: int = 3,
+                 last_stride: int = 1,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 keep_time: bool = False,
+                 drop_path_rate: float = 0.,
+                 neuron_cfg: Optional[dict] = None,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(
+            T=T,
+            in_channels=in_channels,
+            keep_time=keep_time,
+            frozen_stages=frozen_stages,
+            norm_eval=norm_eval,
+            with_cp=with_cp,
+            init_cfg=init_cfg)
+        self.arch_settings = self._parse_arch(arch)
+        dims = self.arch_settings['embed_dims']
+        depths = self.arch_settings['depths']
+        heads = self.arch_settings['num_heads']
+        mlp_ratio = self.arch_settings['mlp_ratio']
+        if last_stride not in (1, 2):
+            raise ValueError(f'last_stride must be 1 or 2, got {last_stride}.')
+        if not -1 <= frozen_stages <= 4:
+            raise ValueError(f'frozen_stages must be in [-1, 4], got '
+                             f'{frozen_stages}.')
+        self.neuron_cfg = neuron_cfg
+
+        # Stochastic depth decays linearly over the stem block + all blocks.
+        dpr = torch.linspace(0, drop_path_rate, 1 + sum(depths)).tolist()
+
+        stem_dims = dims[0] // 2
+        self.stem = nn.Sequential(
+            SpikingDownsample(
+                in_channels, stem_dims, 7, 2, first_layer=True),
+            ConvSNNBlock(stem_dims, mlp_ratio, dpr[0], neuron_cfg))
+
+        self.downsample_layers = nn.ModuleList()
+        self.stages = nn.ModuleList()
+        in_dims, block_idx, strides = stem_dims, 1, []
+        stride = 2
+        for i, (d, depth) in enumerate(zip(dims, depths)):
+            s = last_stride if i == 3 else 2
+            stride *= s
+            strides.append(stride)
+            self.downsample_layers.append(
+                SpikingDownsample(in_dims, d, 3, s, neuron_cfg=neuron_cfg))
+            blocks = []
+            for _ in range(depth):
+                if i < 2:
+                    blocks.append(
+                        ConvSNNBlock(d, mlp_ratio, dpr[block_idx],
+                                     neuron_cfg))
+                else:
+                    blocks.append(
+                        TransformerSNNBlock(d, heads, mlp_ratio,
+                                            dpr[block_idx], neuron_cfg))
+                block_idx += 1
+            self.stages.append(nn.Sequential(*blocks))
+            in_dims = d
+
+        self.out_indices = self._check_out_indices(out_indices, 4)
+        self.out_strides = tuple(strides[i] for i in self.out_indices)
+        self.out_channels = tuple(dims[i] for i in self.out_indices)
+        self.num_features = dims[-1]
+        self._freeze_stages()
+
+    @classmethod
+    def _parse_arch(cls, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            if arch not in cls.arch_zoo:
+                raise KeyError(f"Unknown arch '{arch}'; choose one of "
+                               f'{sorted(cls.arch_zoo)} or pass a dict.')
+            return copy.deepcopy(cls.arch_zoo[arch])
+        if not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or dict, got {type(arch)}.')
+        arch = dict(arch)
+        if not {'embed_dims', 'depths'} <= set(arch):
+            raise KeyError('A custom arch needs embed_dims and depths '
+                           f'(4 ints each), got keys {sorted(arch)}.')
+        arch.setdefault('num_heads', 8)
+        arch.setdefault('mlp_ratio', 4)
+        unknown = set(arch) - {'embed_dims', 'depths', 'num_heads',
+                               'mlp_ratio'}
+        if unknown:
+            raise KeyError(f'Unknown arch keys {sorted(unknown)}.')
+        if len(arch['embed_dims']) != 4 or len(arch['depths']) != 4:
+            raise ValueError('embed_dims and depths need 4 entries each '
+                             '(one per stage).')
+        return arch
+
+    def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:
+        for layer in self.stem:
+            x = self.run_block(layer, x)
+        outs = []
+        for i, (down, stage) in enumerate(
+                zip(self.downsample_layers, self.stages)):
+            x = down(x)
+            for block in stage:
+                x = self.run_block(block, x)
+            if i in self.out_indices:
+                outs.append(x)
+        return outs
+
+    def frozen_modules(self) -> List[nn.Module]:
+        if self.frozen_stages < 0:
+            return []
+        mods = [self.stem]
+        for i in range(self.frozen_stages):
+            mods += [self.downsample_layers[i], self.stages[i]]
+        return mods

@@ -1,0 +1,3 @@
+from .spiking_cls_head import SpikingClsHead
+
+__all__ = ['SpikingClsHead']

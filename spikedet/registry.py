@@ -1,0 +1,55 @@
+"""spikedet's registries: children of mmengine's roots, scoped ``spikedet``.
+
+mmdet's, mmseg's and mmpretrain's registries are children of the same mmengine
+roots. A lookup walks from a child up to the root but never sideways into a
+sibling, so every spikedet module is registered twice by the decorators below:
+
+* in spikedet's own child registry, so configs of any library can say
+  ``type='spikedet.MetaSpikeFormer'`` (the scope prefix imports spikedet by
+  itself, as mmseg's configs do with ``mmpretrain.ConvNeXt``);
+* in mmengine's root registry, so the plain name ``type='MetaSpikeFormer'``
+  works from ``default_scope='mmdet'``, ``'mmseg'`` or ``'mmpretrain'`` after
+  ``custom_imports=dict(imports=['spikedet'], allow_failed_imports=False)``.
+"""
+from typing import Callable, Optional, Type
+
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+MODELS = Registry(
+    'model', parent=MMENGINE_MODELS, scope='spikedet',
+    locations=['spikedet.models'])
+
+HOOKS = Registry(
+    'hook', parent=MMENGINE_HOOKS, scope='spikedet',
+    locations=['spikedet.engine'])
+
+
+def _register_twice(own: Registry, root: Registry,
+                    name: Optional[str] = None) -> Callable[[Type], Type]:
+
+    def decorator(cls: Type) -> Type:
+        own.register_module(name=name, module=cls)
+        root.register_module(name=name, module=cls)
+        return cls
+
+    return decorator
+
+
+def register_model(name: Optional[str] = None) -> Callable[[Type], Type]:
+    """Register a model class in spikedet's and mmengine's MODELS registries.
+
+    Args:
+        name (str, optional): Registered name. Defaults to the class name.
+    """
+    return _register_twice(MODELS, MMENGINE_MODELS, name)
+
+
+def register_hook(name: Optional[str] = None) -> Callable[[Type], Type]:
+    """Register a hook class in spikedet's and mmengine's HOOKS registries.
+
+    Args:
+        name (str, optional): Registered name. Defaults to the class name.
+    """
+    return _register_twice(HOOKS, MMENGINE_HOOKS, name)

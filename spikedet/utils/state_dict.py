@@ -1,0 +1,63 @@
+"""Strict state-dict loading: a checkpoint that does not fit is an error that
+lists every missing, unexpected and mis-shaped key, never a partial load."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+
+
+class CheckpointMismatchError(KeyError):
+    """A checkpoint's keys or shapes do not match the model."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def _fmt(keys: List[str], limit: int = 20) -> str:
+    shown = ', '.join(keys[:limit])
+    more = f' ... (+{len(keys) - limit} more)' if len(keys) > limit else ''
+    return shown + more
+
+
+def check_state_dict(model: nn.Module,
+                     state_dict: Dict[str, torch.Tensor],
+                     hint: Optional[str] = None) -> None:
+    """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits
+    ``model`` exactly (same keys, same shapes).
+
+    Args:
+        model (nn.Module): The model to load into.
+        state_dict (dict): The weights.
+        hint (str, optional): What the user should do, appended to the
+            message. Defaults to None.
+    """
+    own = model.state_dict()
+    missing = sorted(k for k in own if k not in state_dict)
+    unexpected = sorted(k for k in state_dict if k not in own)
+    mis_shaped = sorted(
+        f'{k} (checkpoint {tuple(state_dict[k].shape)}, '
+        f'model {tuple(own[k].shape)})' for k in own
+        if k in state_dict and hasattr(state_dict[k], 'shape')
+        and tuple(state_dict[k].shape) != tuple(own[k].shape))
+    if not (missing or unexpected or mis_shaped):
+        return
+    lines = [f'The checkpoint does not fit {type(model).__name__}:']
+    if missing:
+        lines.append(f'  missing keys ({len(missing)}): {_fmt(missing)}')
+    if unexpected:
+        lines.append(
+            f'  unexpected keys ({len(unexpected)}): {_fmt(unexpected)}')
+    if mis_shaped:
+        lines.append(
+            f'  mis-shaped keys ({len(mis_shaped)}): {_fmt(mis_shaped)}')
+    if hint:
+        lines.append(hint)
+    raise CheckpointMismatchError('\n'.join(lines))
+
+
+def load_state_dict_strict(model: nn.Module,
+                           state_dict: Dict[str, torch.Tensor],
+                           hint: Optional[str] = None) -> None:
+    """Check with :func:`check_state_dict`, then load."""
+    check_state_dict(model, state_dict, hint)
+    model.load_state_dict(state_dict, strict=True)

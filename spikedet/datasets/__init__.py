@@ -1,1 +1,13 @@
-__all__ = []
+from .fashion_mnist import (FASHION_MNIST_CLASSES, convert_fashion_mnist_cls,
+                            load_fashion_mnist)
+from .fashion_scenes import (FASHION_SCENES_DET_METAINFO,
+                             FASHION_SCENES_SEG_METAINFO, SCENE_CLASSES,
+                             SCENE_PALETTE, SCENE_SEG_CLASSES,
+                             SCENE_SEG_PALETTE, generate_fashion_scenes)
+
+__all__ = [
+    'FASHION_MNIST_CLASSES', 'load_fashion_mnist', 'convert_fashion_mnist_cls',
+    'SCENE_CLASSES', 'SCENE_SEG_CLASSES', 'SCENE_PALETTE', 'SCENE_SEG_PALETTE',
+    'FASHION_SCENES_DET_METAINFO', 'FASHION_SCENES_SEG_METAINFO',
+    'generate_fashion_scenes'
+]

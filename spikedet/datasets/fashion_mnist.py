@@ -172,6 +172,26 @@ def read_idx_ubyte(path: str, expected_magic: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def write_idx_ubyte(path: str, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file (gzipped if ``path`` ends in .gz).
+
+    The inverse of :func:`read_idx_ubyte`; handy to build a stand-in
+    Fashion-MNIST directory (e.g. for tests or a custom item set).
+
+    Args:
+        path (str): Output file.
+        array (np.ndarray): uint8 array with 1 to 255 dimensions.
+    """
+    if array.dtype != np.uint8 or not 1 <= array.ndim <= 255:
+        raise ValueError('write_idx_ubyte writes uint8 arrays with 1-255 '
+                         f'dimensions, got {array.dtype} with {array.ndim}')
+    header = (0x800 + array.ndim).to_bytes(4, 'big') + b''.join(
+        int(d).to_bytes(4, 'big') for d in array.shape)
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'wb') as f:
+        f.write(header + np.ascontiguousarray(array).tobytes())
+
+
 @functools.lru_cache(maxsize=4)
 def _load_cached(images_path: str, labels_path: str, mtimes: tuple
                  ) -> Tuple[np.ndarray, np.ndarray]:
@@ -318,9 +338,9 @@ def convert_fashion_mnist_cls(out_dir: str,
         source (str, optional): See :func:`load_fashion_mnist`. Defaults to
             None.
         num_train (int, optional): Number of training images. Defaults to
-            None (all 60,000).
+            None (all, 60,000 for Fashion-MNIST).
         num_test (int, optional): Number of test images. Defaults to None
-            (all 10,000).
+            (all, 10,000 for Fashion-MNIST).
 
     Returns:
         dict: Summary with ``out_dir``, ``num_train``, ``num_test``,
@@ -331,10 +351,12 @@ def convert_fashion_mnist_cls(out_dir: str,
 
     # Resolve the source first: a missing dataset fails before any output.
     digest = fashion_mnist_source_digest(source)
+    data = {split: load_fashion_mnist(split, source)
+            for split in FASHION_MNIST_FILES}
     splits = {}
     for split, num, name in (('train', num_train, 'num_train'),
                              ('test', num_test, 'num_test')):
-        splits[split] = _select(num, FASHION_MNIST_SPLIT_SIZES[split], name)
+        splits[split] = _select(num, len(data[split][1]), name)
     params = dict(
         format_version=_CLS_FORMAT_VERSION,
         source_sha256=digest,
@@ -351,13 +373,14 @@ def convert_fashion_mnist_cls(out_dir: str,
         classes_file=osp.join(out_dir, 'meta', 'classes.txt'))
 
     old = _read_json(meta_path)
-    if old is not None and old.get('complete') and old.get('params') == params and _cls_files_present(
-            out_dir, splits):
+    if (old is not None and old.get('complete')
+            and old.get('params') == params
+            and _cls_files_present(out_dir, splits)):
         return dict(summary, cached=True)
 
     _claim_out_dir(out_dir, old, params)
     for split, num in splits.items():
-        images, labels = load_fashion_mnist(split, source)
+        images, labels = data[split]
         split_dir = osp.join(out_dir, split)
         os.makedirs(split_dir, exist_ok=True)
         # Stale images of an earlier, larger conversion would be unlisted

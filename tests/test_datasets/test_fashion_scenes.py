@@ -275,8 +275,38 @@ def test_mmseg_dataset(fashion_scenes_root):
         info = dataset.get_data_info(0)
         assert osp.basename(info['seg_map_path']) == osp.basename(
             info['img_path'])
-        results = LoadAnnotations(reduce_zero_label=False)(info)
+        assert info['reduce_zero_label'] is False
+        results = LoadAnnotations()(info)
         seg = results['gt_seg_map']
         assert seg.shape == (64, 64)
         assert 0 < seg.max() <= len(SCENE_CLASSES)
         assert (seg == 0).any()
+
+
+def test_mmdet_coco_metric_on_ground_truth(fashion_scenes_root):
+    """The val annotations evaluate as a perfect score against themselves."""
+    import torch
+    from mmdet.evaluation import CocoMetric
+
+    coco = load_coco(fashion_scenes_root, 'val')
+    metric = CocoMetric(
+        ann_file=osp.join(fashion_scenes_root, 'annotations',
+                          'instances_val.json'),
+        metric=['bbox', 'segm'])
+    metric.dataset_meta = dict(classes=SCENE_CLASSES)
+    samples = []
+    for img_id in coco.getImgIds():
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=img_id))
+        xywh = torch.tensor([a['bbox'] for a in anns], dtype=torch.float32)
+        samples.append(dict(
+            img_id=img_id, ori_shape=(64, 64),
+            pred_instances=dict(
+                bboxes=torch.cat([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1),
+                scores=torch.ones(len(anns)),
+                labels=torch.tensor([a['category_id'] - 1 for a in anns]),
+                masks=torch.from_numpy(
+                    np.stack([coco.annToMask(a) for a in anns])).bool())))
+    metric.process({}, samples)
+    results = metric.evaluate(len(samples))
+    assert results['coco/bbox_mAP'] == pytest.approx(1.0)
+    assert results['coco/segm_mAP'] == pytest.approx(1.0)

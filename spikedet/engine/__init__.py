@@ -1,1 +1,3 @@
-__all__ = []
+from .hooks import FiringRateHook
+
+__all__ = ['FiringRateHook']

@@ -1,0 +1,3 @@
+from .firing_rate_hook import FiringRateHook
+
+__all__ = ['FiringRateHook']

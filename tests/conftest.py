@@ -6,7 +6,8 @@ Fashion-MNIST (Debian package ``dataset-fashion-mnist``, or the directory in
 """
 import pytest
 
-from spikedet.datasets import convert_fashion_mnist_cls, generate_fashion_scenes
+from spikedet.datasets import (convert_fashion_mnist_cls,
+                               generate_fashion_scenes)
 
 
 @pytest.fixture(scope='session')
@@ -14,8 +15,9 @@ def fashion_scenes_root(tmp_path_factory):
     """A tiny fashion-scenes dataset: 8 train + 4 val scenes of 64x64.
 
     Layout (see :mod:`spikedet.datasets.fashion_scenes`):
-    ``img_dir/{train,val}/*.png``, ``ann_dir/{train,val}/*.png`` (labels 0 =
-    background, k + 1 = class k) and ``annotations/instances_{train,val}.json``.
+    ``img_dir/{train,val}/*.png``, ``ann_dir/{train,val}/*.png`` (labels
+    0 = background, k + 1 = class k) and
+    ``annotations/instances_{train,val}.json``.
     """
     root = tmp_path_factory.mktemp('fashion_scenes')
     generate_fashion_scenes(

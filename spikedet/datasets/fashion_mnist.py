@@ -52,7 +52,6 @@ FASHION_MNIST_FILES = {
     'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
     'test': ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
 }
-FASHION_MNIST_SPLIT_SIZES = {'train': 60000, 'test': 10000}
 
 # IDX magic numbers: two zero bytes, the dtype code (0x08 = unsigned byte)
 # and the number of dimensions.
@@ -316,7 +315,8 @@ def _cls_files_present(out_dir: str, splits: Dict[str, int]) -> bool:
     for split, num in splits.items():
         if not osp.isfile(osp.join(out_dir, 'meta', f'{split}.txt')):
             return False
-        if num and not osp.isfile(osp.join(out_dir, split, f'{num - 1:05d}.png')):
+        last = osp.join(out_dir, split, f'{num - 1:05d}.png')
+        if num and not osp.isfile(last):
             return False
     return osp.isfile(osp.join(out_dir, 'meta', 'classes.txt'))
 

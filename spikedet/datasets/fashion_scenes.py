@@ -1,4 +1,4 @@
-"""Fashion scenes: a small detection + segmentation dataset made of Fashion-MNIST.
+"""Fashion scenes: detection + segmentation scenes made of Fashion-MNIST.
 
 Each scene is a square RGB canvas with a seeded textured background on which
 1 to ``max_items`` real Fashion-MNIST items are pasted at random positions and
@@ -23,7 +23,8 @@ trained and evaluated; class ``k`` of :data:`SCENE_CLASSES` is stored as
 must use ``reduce_zero_label=False``::
 
     dict(type='BaseSegDataset', data_root='data/fashion_scenes',
-         data_prefix=dict(img_path='img_dir/train', seg_map_path='ann_dir/train'),
+         data_prefix=dict(img_path='img_dir/train',
+                          seg_map_path='ann_dir/train'),
          img_suffix='.png', seg_map_suffix='.png', reduce_zero_label=False,
          metainfo=dict(classes=SCENE_SEG_CLASSES, palette=SCENE_SEG_PALETTE))
 

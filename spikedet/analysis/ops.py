@@ -23,8 +23,9 @@ How counting works:
   - ``spike``: all values in {0, 1}. ``SOPs = MACs * rate`` where ``rate``
     is the fraction of non-zero inputs: the papers' ``FLOPs x fr x T``,
     with ``T`` inside the merged batch.
-  - ``integer``: integer values beyond {0, 1} (e.g. Spikformer adds spike
-    maps, giving {0, 1, 2, ...}). A value ``k`` is ``|k|`` accumulations, so
+  - ``integer``: integer values beyond {0, 1}, at most
+    :data:`MAX_SPIKE_COUNT` (e.g. Spikformer adds spike maps, giving
+    {0, 1, 2, ...}); larger integers (raw pixels) are ``real``. A value ``k`` is ``|k|`` accumulations, so
     ``SOPs = MACs * mean(|x|)``. Such layers are flagged in the output.
   - ``real``: anything else (the image into the encoding conv, ANN heads).
     Counted as dense MACs ("FLOPs" in
@@ -125,12 +126,20 @@ _NOT_COUNTED_BY_DESIGN = (
     ((nn.Upsample, ), 'resampling: no MAC/AC counted'),
     ((nn.ReLU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU,
       nn.Hardswish, nn.ReLU6), 'activation: not counted'),
-    ((nn.Dropout, nn.Identity), 'identity/dropout at inference'),
+    ((nn.modules.dropout._DropoutNd, nn.Identity),
+     'identity/dropout at inference'),
 )
 
 
+#: Largest value an integer-valued input may hold to count as summed
+#: spikes; above it (e.g. raw 8-bit pixels) the input is real-valued.
+MAX_SPIKE_COUNT = 64
+
+
 def classify_input(x: torch.Tensor) -> Tuple[str, float, int]:
-    """Classify an op input as ``'spike'``, ``'integer'`` or ``'real'``.
+    """Classify an op input as ``'spike'`` (values in {0, 1}),
+    ``'integer'`` (integers with ``|x| <= MAX_SPIKE_COUNT``: summed spikes)
+    or ``'real'`` (anything else, including raw 8-bit pixels).
 
     Returns:
         tuple: ``(kind, abs_sum, numel)``; ``abs_sum`` (the sum of ``|x|``,
@@ -147,8 +156,10 @@ def classify_input(x: torch.Tensor) -> Tuple[str, float, int]:
         if not bool(torch.equal(x, torch.round(x))):
             return 'real', 0., numel
     ax = x.abs()
-    kind = 'spike' if bool(ax.max() <= 1) and bool(x.min() >= 0) \
-        else 'integer'
+    amax = float(ax.max())
+    if amax > MAX_SPIKE_COUNT:
+        return 'real', 0., numel
+    kind = 'spike' if amax <= 1 and bool(x.min() >= 0) else 'integer'
     return kind, float(ax.sum(dtype=torch.float64)), numel
 
 

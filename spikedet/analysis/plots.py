@@ -102,7 +102,8 @@ def plot_spike_maps(maps: Dict[str, torch.Tensor],
     T = max(r[1].shape[0] for r in rows)
     cols = T + (1 if image is not None else 0)
     fig, axes = plt.subplots(
-        len(rows), cols, figsize=(2.2 * cols, 2.2 * len(rows)), squeeze=False)
+        len(rows), cols, figsize=(2.4 * cols, 2.5 * len(rows)),
+        squeeze=False)
     for i, (label, m) in enumerate(rows):
         c0 = 0
         if image is not None:
@@ -111,22 +112,27 @@ def plot_spike_maps(maps: Dict[str, torch.Tensor],
                 img = image.detach().float().cpu()
                 img = (img - img.min()) / (img.max() - img.min() + 1e-12)
                 ax.imshow(img.permute(1, 2, 0).numpy()
-                          if img.shape[0] == 3 else img[0].numpy())
+                          if img.shape[0] == 3 else img[0].numpy(),
+                          cmap=None if img.shape[0] == 3 else 'gray')
                 ax.set_title('input', fontsize=7)
             ax.axis('off')
             c0 = 1
+        # Channel means are scaled to the row's maximum so that sparse
+        # activity stays visible; single channels are shown as 0/1.
+        vmax = 1. if channels else max(float(m.max()), 1e-6)
         for t in range(T):
             ax = axes[i][c0 + t]
-            if t < m.shape[0]:
-                ax.imshow(m[t].numpy(), cmap='gray', vmin=0, vmax=1,
-                          interpolation='nearest')
-                rate = float(m[t].mean())
-                ax.set_title(f't={t} rate={rate:.3f}', fontsize=7)
             ax.set_xticks([])
             ax.set_yticks([])
-            if t == 0:
-                ax.set_ylabel(label, fontsize=6, rotation=0, ha='right',
-                              va='center')
+            if t >= m.shape[0]:
+                continue
+            ax.imshow(m[t].numpy(), cmap='magma', vmin=0, vmax=vmax,
+                      interpolation='nearest')
+            head = f'{label}\n' if t == 0 else '\n'
+            scale = '' if channels else f' (max {vmax:.2f})'
+            ax.set_title(f'{head}t={t} rate={float(m[t].mean()):.3f}'
+                         f'{scale if t == 0 else ""}', fontsize=6,
+                         loc='left')
     fig.suptitle(title or 'Spike maps (first image)', fontsize=9)
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)

@@ -14,11 +14,12 @@ PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 CONFIG = """
 custom_imports = dict(imports=['spikedet'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
+# At the top level, as mmpretrain's dataset bases put it.
+data_preprocessor = dict(
+    type='ClsDataPreprocessor', num_classes=10, mean=[72.94], std=[90.02],
+    to_rgb=False)
 model = dict(
     type='ImageClassifier',
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor', num_classes=10, mean=[72.94],
-        std=[90.02], to_rgb=False),
     backbone=dict(
         type='spikedet.MetaSpikeFormer',
         arch=dict(embed_dims=[8, 16, 16, 24], depths=[1, 1, 1, 1],
@@ -63,6 +64,8 @@ def _checkpoint(tool, cfg_path, tmp_path):
     """Random weights with BN scaled up so that neurons do fire."""
     torch.manual_seed(0)
     model = tool.build_model(Config.fromfile(cfg_path), None, 'cpu')
+    assert model.data_preprocessor.mean.flatten().tolist() == \
+        pytest.approx([72.94])
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             torch.nn.init.constant_(m.weight, 3.)

@@ -16,6 +16,9 @@ def test_classify_input():
         ('integer', 3., 4)
     assert classify_input(torch.tensor([0., -1.]))[0] == 'integer'
     assert classify_input(torch.tensor([0.5, 1.]))[0] == 'real'
+    # Raw 8-bit pixels are integers but not spike counts.
+    assert classify_input(torch.tensor([0., 3., 255.]))[0] == 'real'
+    assert classify_input(torch.tensor([0, 3, 64]))[0] == 'integer'
     assert classify_input(torch.tensor([True, False])) == ('spike', 1., 2)
 
 

@@ -110,7 +110,12 @@ def build_model(cfg: Config, checkpoint: Optional[str],
     init_default_scope(cfg.get('default_scope', 'mmengine'))
     if 'model' not in cfg:
         raise KeyError(f'The config {cfg.filename} has no "model".')
-    model = MODELS.build(cfg.model)
+    model_cfg = cfg.model.copy()
+    # As mmengine's Runner: a top-level data_preprocessor (e.g. the
+    # normalisation in mmpretrain's dataset bases) fills in the model's.
+    if isinstance(cfg.get('data_preprocessor'), dict):
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(model_cfg)
     if checkpoint:
         if not osp.isfile(checkpoint) and '://' not in checkpoint:
             raise FileNotFoundError(f"Checkpoint '{checkpoint}' not found.")
@@ -278,7 +283,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     out_dir = args.out_dir or osp.join(
         'work_dirs', 'energy',
         osp.splitext(osp.basename(args.config))[0])
-    os.makedirs(out_dir, exist_ok=True)
+    if not args.no_plots or not args.json:
+        os.makedirs(out_dir, exist_ok=True)
     json_path = args.json or osp.join(out_dir, 'energy.json')
     os.makedirs(osp.dirname(osp.abspath(json_path)), exist_ok=True)
     with open(json_path, 'w') as f:

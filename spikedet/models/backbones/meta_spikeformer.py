@@ -390,7 +390,9 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         self.neuron_cfg = neuron_cfg
 
         # Stochastic depth decays linearly over the stem block + all blocks.
-        dpr = torch.linspace(0, drop_path_rate, 1 + sum(depths)).tolist()
+        # (On the CPU explicitly, so the model can be built on 'meta'.)
+        dpr = torch.linspace(
+            0, drop_path_rate, 1 + sum(depths), device='cpu').tolist()
 
         stem_dims = dims[0] // 2
         self.stem = nn.Sequential(

@@ -98,22 +98,26 @@ class SpikingSelfAttention(nn.Module):
         num_heads (int): Heads. Defaults to 8.
         scale (float): Attention scale. Defaults to 0.125.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
+        qkv_bias (bool): Bias in the Q/K/V layers (the paper's CIFAR code
+            uses ``nn.Linear`` with bias, its ImageNet code bias-free
+            ``Conv1d``). Defaults to False.
     """
 
     def __init__(self,
                  dims: int,
                  num_heads: int = 8,
                  scale: float = 0.125,
-                 neuron_cfg: Optional[dict] = None) -> None:
+                 neuron_cfg: Optional[dict] = None,
+                 qkv_bias: bool = False) -> None:
         super().__init__()
         if dims % num_heads:
             raise ValueError(f'dims {dims} is not divisible by num_heads '
                              f'{num_heads}.')
         self.num_heads = num_heads
         self.scale = scale
-        self.q = ConvBNLIF(dims, dims, neuron_cfg=neuron_cfg)
-        self.k = ConvBNLIF(dims, dims, neuron_cfg=neuron_cfg)
-        self.v = ConvBNLIF(dims, dims, neuron_cfg=neuron_cfg)
+        self.q = ConvBNLIF(dims, dims, bias=qkv_bias, neuron_cfg=neuron_cfg)
+        self.k = ConvBNLIF(dims, dims, bias=qkv_bias, neuron_cfg=neuron_cfg)
+        self.v = ConvBNLIF(dims, dims, bias=qkv_bias, neuron_cfg=neuron_cfg)
         self.attn_lif = build_neuron(neuron_cfg, v_threshold=0.5)
         self.proj = ConvBNLIF(dims, dims, bias=True, neuron_cfg=neuron_cfg)
 
@@ -139,6 +143,7 @@ class SpikformerBlock(nn.Module):
         mlp_ratio (int): MLP expansion. Defaults to 4.
         drop_path (float): Stochastic depth rate. Defaults to 0.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
+        qkv_bias (bool): Bias in the Q/K/V layers. Defaults to False.
     """
 
     def __init__(self,
@@ -146,10 +151,12 @@ class SpikformerBlock(nn.Module):
                  num_heads: int = 8,
                  mlp_ratio: int = 4,
                  drop_path: float = 0.,
-                 neuron_cfg: Optional[dict] = None) -> None:
+                 neuron_cfg: Optional[dict] = None,
+                 qkv_bias: bool = False) -> None:
         super().__init__()
         hidden = int(dims * mlp_ratio)
-        self.attn = SpikingSelfAttention(dims, num_heads, neuron_cfg=neuron_cfg)
+        self.attn = SpikingSelfAttention(
+            dims, num_heads, neuron_cfg=neuron_cfg, qkv_bias=qkv_bias)
         self.mlp = nn.Sequential(
             ConvBNLIF(dims, hidden, bias=True, neuron_cfg=neuron_cfg),
             ConvBNLIF(hidden, dims, bias=True, neuron_cfg=neuron_cfg))
@@ -207,8 +214,9 @@ class Spikformer(BaseSpikingBackbone):
     Args:
         arch (str | dict): ``'8-384'``, ``'8-512'``, ``'10-512'``,
             ``'8-768'`` (ImageNet) or ``'4-384'`` (CIFAR, patch size 4), or a
-            dict with ``embed_dims``, ``depth``, ``num_heads``, ``mlp_ratio``
-            and ``patch_size``. Defaults to ``'8-384'``.
+            dict with ``embed_dims``, ``depth``, ``num_heads``, ``mlp_ratio``,
+            ``patch_size`` and ``qkv_bias`` (the CIFAR code has biased Q/K/V
+            layers). Defaults to ``'8-384'``.
         T (int): Time steps. Defaults to 4.
         in_channels (int): Input channels. Defaults to 3.
         simple_pyramid (bool): Output the 4-level spiking pyramid (needs
@@ -232,7 +240,9 @@ class Spikformer(BaseSpikingBackbone):
         '8-512': dict(embed_dims=512, depth=8, num_heads=8, patch_size=16),
         '10-512': dict(embed_dims=512, depth=10, num_heads=8, patch_size=16),
         '8-768': dict(embed_dims=768, depth=8, num_heads=12, patch_size=16),
-        '4-384': dict(embed_dims=384, depth=4, num_heads=12, patch_size=4),
+        '4-384': dict(
+            embed_dims=384, depth=4, num_heads=12, patch_size=4,
+            qkv_bias=True),
     }
     converter = 'spikformer_to_spikedet.py'
 
@@ -266,11 +276,13 @@ class Spikformer(BaseSpikingBackbone):
                              f'{frozen_stages}.')
         self.patch_embed = SpikingPatchSplitting(in_channels, dims, patch,
                                                  neuron_cfg)
-        dpr = torch.linspace(0, drop_path_rate, depth).tolist()
+        # On the CPU explicitly, so the model can be built on 'meta'.
+        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
         self.blocks = nn.ModuleList([
             SpikformerBlock(dims, self.arch_settings['num_heads'],
                             self.arch_settings['mlp_ratio'], dpr[i],
-                            neuron_cfg) for i in range(depth)
+                            neuron_cfg, self.arch_settings['qkv_bias'])
+            for i in range(depth)
         ])
         self.simple_pyramid = simple_pyramid
         if simple_pyramid:
@@ -306,8 +318,9 @@ class Spikformer(BaseSpikingBackbone):
         arch.setdefault('num_heads', 8)
         arch.setdefault('mlp_ratio', 4)
         arch.setdefault('patch_size', 16)
+        arch.setdefault('qkv_bias', False)
         unknown = set(arch) - {'embed_dims', 'depth', 'num_heads',
-                               'mlp_ratio', 'patch_size'}
+                               'mlp_ratio', 'patch_size', 'qkv_bias'}
         if unknown:
             raise KeyError(f'Unknown arch keys {sorted(unknown)}.')
         return arch

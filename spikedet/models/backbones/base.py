@@ -1,6 +1,8 @@
 """What every spiking backbone shares: time-step encoding of the input,
 time-keeping or time-averaged outputs, frozen stages, ``norm_eval``, and
 strict loading of pretrained weights."""
+from contextlib import contextmanager
+from functools import partial
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -12,6 +14,42 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from spikedet.utils.state_dict import load_state_dict_strict
 from ..spiking import aggregate_time, encode_input
+
+def _bn_rollback_contexts(block: nn.Module):
+    """Context managers for ``torch.utils.checkpoint``: the first records the
+    BN buffers before the forward, the second replays the recomputation from
+    those buffers and puts the updated ones back afterwards."""
+    bns = [
+        m for m in block.modules()
+        if isinstance(m, _BatchNorm) and m.training and m.track_running_stats
+    ]
+    saved = []
+
+    def snapshot():
+        return [[b.clone() for b in m.buffers()] for m in bns]
+
+    def load(states):
+        with torch.no_grad():
+            for m, state in zip(bns, states):
+                for b, v in zip(m.buffers(), state):
+                    b.copy_(v)
+
+    @contextmanager
+    def forward_ctx():
+        saved.append(snapshot())
+        yield
+
+    @contextmanager
+    def recompute_ctx():
+        updated = snapshot()
+        load(saved[0])
+        try:
+            yield
+        finally:
+            load(updated)
+
+    return forward_ctx(), recompute_ctx()
+
 
 OFFICIAL_HINT = (
     'If this is an official checkpoint of the paper, convert it first with '
@@ -113,10 +151,17 @@ class BaseSpikingBackbone(BaseModule):
     def run_block(self, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Run one block, with activation checkpointing if ``with_cp``.
 
-        Recomputation is exact: neurons restart from rest at every call.
+        Recomputation is exact: neurons restart from rest at every call, and
+        BN running statistics (which the RepConv padding reads) are rolled
+        back for the recomputation and restored after it, so they are
+        updated once per step, as without checkpointing.
         """
         if self.with_cp and x.requires_grad:
-            return cp.checkpoint(block, x, use_reentrant=False)
+            return cp.checkpoint(
+                block,
+                x,
+                use_reentrant=False,
+                context_fn=partial(_bn_rollback_contexts, block))
         return block(x)
 
     # -- freezing and norm_eval --------------------------------------------

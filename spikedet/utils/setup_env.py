@@ -1,0 +1,97 @@
+"""Make a config of any of mmdet, mmseg or mmpretrain runnable: register the
+library named by its ``default_scope`` and check its data paths up front."""
+import importlib
+import os.path as osp
+from typing import Iterator, List, Tuple
+
+from mmengine.config import Config, ConfigDict
+
+#: default_scope -> module with ``register_all_modules``.
+LIBRARIES = {
+    'mmdet': 'mmdet.utils',
+    'mmseg': 'mmseg.utils',
+    'mmpretrain': 'mmpretrain.utils',
+}
+
+
+def register_all_modules(cfg: Config) -> str:
+    """Register the modules of the library named by ``cfg.default_scope``
+    (and spikedet's), and return that scope.
+
+    Args:
+        cfg (Config): The config.
+
+    Returns:
+        str: The default scope.
+    """
+    scope = cfg.get('default_scope')
+    if scope not in LIBRARIES:
+        raise ValueError(
+            f'The config sets default_scope={scope!r}. spikedet runs configs '
+            f'of {sorted(LIBRARIES)}: set default_scope to the library '
+            'whose models and datasets the config uses.')
+    importlib.import_module(LIBRARIES[scope]).register_all_modules(
+        init_default_scope=False)
+    import spikedet  # noqa: F401  (registers spikedet's modules)
+    return scope
+
+
+def _datasets(cfg: ConfigDict) -> Iterator[ConfigDict]:
+    """Yield the leaf dataset configs of a dataset config (unwrapping
+    Repeat/ClassBalanced/Concat datasets)."""
+    if not isinstance(cfg, dict):
+        return
+    if 'datasets' in cfg:
+        for d in cfg['datasets']:
+            yield from _datasets(d)
+    elif 'dataset' in cfg:
+        yield from _datasets(cfg['dataset'])
+    else:
+        yield cfg
+
+
+def _paths(ds: ConfigDict) -> List[Tuple[str, str]]:
+    root = ds.get('data_root') or ''
+    paths = []
+    if root:
+        paths.append(('data_root', root))
+    ann = ds.get('ann_file')
+    if ann:
+        paths.append(('ann_file', ann if osp.isabs(ann) else osp.join(root,
+                                                                     ann)))
+    prefix = ds.get('data_prefix')
+    if isinstance(prefix, dict):
+        for key, p in prefix.items():
+            if isinstance(p, str) and p:
+                paths.append((f'data_prefix.{key}',
+                              p if osp.isabs(p) else osp.join(root, p)))
+    elif isinstance(prefix, str) and prefix:
+        paths.append(('data_prefix', prefix if osp.isabs(prefix) else
+                      osp.join(root, prefix)))
+    return paths
+
+
+def check_data_paths(cfg: Config, loaders: Tuple[str, ...]) -> None:
+    """Raise a clear :class:`FileNotFoundError` if a dataset path of the
+    given dataloaders does not exist (instead of a deep traceback later).
+
+    Args:
+        cfg (Config): The config.
+        loaders (tuple[str]): Dataloader keys to check, e.g.
+            ``('train_dataloader', 'val_dataloader')``.
+    """
+    for loader in loaders:
+        loader_cfg = cfg.get(loader)
+        if not loader_cfg:
+            continue
+        for ds in _datasets(loader_cfg.get('dataset')):
+            for key, path in _paths(ds):
+                if path.startswith(('http://', 'https://', 's3://')):
+                    continue
+                if not osp.exists(path):
+                    raise FileNotFoundError(
+                        f"{loader}: the dataset's {key} '{path}' does not "
+                        'exist. Put the dataset there (see the README, '
+                        "section 'Data'), or point the config at your copy, "
+                        f'e.g. --cfg-options {loader}.dataset.data_root='
+                        '/path/to/data/')

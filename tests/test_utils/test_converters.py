@@ -8,7 +8,9 @@ re-implementation of the official forward that reads the official state dict
 directly.
 """
 import argparse
+import glob
 import math
+import os.path as osp
 from collections import OrderedDict
 from fractions import Fraction
 from typing import Dict, List, Tuple
@@ -722,3 +724,45 @@ def test_mmpretrain_classifier_loads_converted_file(tmp_path):
         logits = model(img.double(), mode='tensor')
     torch.testing.assert_close(
         logits, Official(sd).sdtv2(img, 1), rtol=1e-9, atol=1e-9)
+
+
+CLS_CONFIGS = sorted(
+    glob.glob(osp.join(osp.dirname(__file__), '..', '..', 'configs',
+                       '*spikeformer', '*.py')) +
+    glob.glob(osp.join(osp.dirname(__file__), '..', '..', 'configs',
+                       'spikformer', '*.py')))
+
+
+@pytest.mark.parametrize(
+    'config', CLS_CONFIGS, ids=[osp.basename(c) for c in CLS_CONFIGS])
+def test_converted_official_weights_fit_classification_configs(config):
+    """What the README promises: convert, then tools/test.py CONFIG FILE.
+    The official layout of each config's model converts to exactly the
+    config model's keys and shapes (shapes only, built on 'meta')."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from spikedet.utils.state_dict import check_state_dict
+
+    cfg = Config.fromfile(config)
+    if 'teacher' in cfg.model:  # evaluation needs no teacher
+        cfg.model.teacher = None
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    backbone, head = model.backbone, model.head
+    arch = backbone.arch_settings
+    if isinstance(backbone, MetaSpikeFormer):
+        assert arch['depths'] == [1, 2, 6, 2]  # fixed in the official code
+        table = sdtv2_table(arch['embed_dims'], head.num_classes,
+                            head.with_distill, backbone.in_channels)
+        converted = convert_sdtv2(meta_state_dict(table))
+    else:
+        layout = 'imagenet' if arch['patch_size'] == 16 else 'cifar10'
+        table = spikformer_table(arch['embed_dims'], arch['depth'], layout,
+                                 head.num_classes, backbone.in_channels)
+        converted = convert_spikformer(meta_state_dict(table))
+    assert converted.arch_settings == arch
+    assert converted.spike_before_fc == (head.lif is not None)
+    check_state_dict(model, converted.state_dict)

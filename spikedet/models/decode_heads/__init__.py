@@ -1,1 +1,3 @@
-__all__ = []
+from .spiking_fpn_head import SpikingFPNHead
+
+__all__ = ['SpikingFPNHead']

@@ -13,6 +13,7 @@ import math
 import os.path as osp
 from collections import OrderedDict
 from fractions import Fraction
+from functools import partial
 from typing import Dict, List, Tuple
 
 import pytest
@@ -680,12 +681,13 @@ def test_untrusted_pickles_are_refused(tmp_path):
 
 @pytest.mark.parametrize('kind', ['sdtv2', 'spikformer'])
 def test_pretrained_init_cfg_loads_converted_file(tmp_path, kind):
+    # Built as a detector/segmentor would (T and strides are free).
     if kind == 'sdtv2':
         sd = random_state_dict(sdtv2_table(SMALL_DIMS, 10))
-        backbone_cls = MetaSpikeFormer
+        backbone_cls = partial(MetaSpikeFormer, T=2, last_stride=2)
     else:
         sd = random_state_dict(spikformer_table(64, 2, 'imagenet', 10))
-        backbone_cls = Spikformer
+        backbone_cls = partial(Spikformer, T=2)
     converted = convert_file(kind, _official_file(tmp_path, sd),
                              str(tmp_path / 'converted.pth'))
     path = str(tmp_path / 'converted.pth')

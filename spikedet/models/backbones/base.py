@@ -8,6 +8,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -214,7 +215,21 @@ class BaseSpikingBackbone(BaseModule):
                 raise KeyError(
                     f"No key in '{filename}' starts with prefix '{prefix}'. "
                     + OFFICIAL_HINT.format(converter=self.converter))
-        load_state_dict_strict(
-            self, state_dict,
+        new = load_state_dict_strict(
+            self,
+            state_dict,
             hint=f"(checkpoint '{filename}', prefix '{prefix}') " +
-            OFFICIAL_HINT.format(converter=self.converter))
+            OFFICIAL_HINT.format(converter=self.converter),
+            new_prefixes=self.new_module_prefixes())
+        if new:
+            print_log(
+                f'{type(self).__name__}: loaded {filename}; {len(new)} '
+                f'tensors of {sorted(self.new_module_prefixes())} are not in '
+                'a classification checkpoint and keep their initialisation.',
+                logger='current')
+
+    def new_module_prefixes(self) -> Tuple[str, ...]:
+        """State-dict prefixes of modules that pretrained (classification)
+        weights cannot contain, e.g. a dense-prediction pyramid. Defaults to
+        none."""
+        return ()

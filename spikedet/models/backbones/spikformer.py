@@ -1,7 +1,7 @@
 """Spikformer (Zhou et al., ICLR 2023)."""
 import copy
 import math
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -336,6 +336,9 @@ class Spikformer(BaseSpikingBackbone):
             levels = self.pyramid(x)
             outs = [levels[i] for i in self.out_indices]
         return outs
+
+    def new_module_prefixes(self) -> Tuple[str, ...]:
+        return ('pyramid.', ) if self.simple_pyramid else ()
 
     def frozen_modules(self) -> List[nn.Module]:
         if self.frozen_stages < 0:

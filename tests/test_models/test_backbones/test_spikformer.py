@@ -88,3 +88,33 @@ def test_frozen_stages_and_norm_eval():
                if isinstance(b, nn.BatchNorm2d))
     with pytest.raises(ValueError, match='frozen_stages'):
         Spikformer(TINY, frozen_stages=3)
+
+
+def test_pretrained_into_simple_pyramid(tmp_path):
+    """A classification checkpoint has no pyramid: the pyramid keeps its
+    initialisation, every other tensor must load; a checkpoint with only part
+    of the pyramid, or missing a block tensor, is an error."""
+    from spikedet.utils import CheckpointMismatchError
+    cls_backbone = Spikformer(TINY)
+    sd = {f'backbone.{k}': v for k, v in cls_backbone.state_dict().items()}
+    path = tmp_path / 'cls.pth'
+    torch.save({'state_dict': sd}, path)
+    init = dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')
+    det = Spikformer(TINY, simple_pyramid=True, init_cfg=init)
+    before = det.pyramid.up8.weight.clone()
+    det.init_weights()
+    assert torch.equal(det.patch_embed.rpe.conv.weight,
+                       cls_backbone.patch_embed.rpe.conv.weight)
+    assert torch.equal(det.pyramid.up8.weight, before)
+
+    broken = dict(sd)
+    broken.pop('backbone.blocks.1.mlp.0.conv.weight')
+    torch.save({'state_dict': broken}, path)
+    with pytest.raises(CheckpointMismatchError, match='blocks.1.mlp.0'):
+        Spikformer(TINY, simple_pyramid=True, init_cfg=init).init_weights()
+
+    part = dict(sd)
+    part['backbone.pyramid.up8.weight'] = det.pyramid.up8.weight
+    torch.save({'state_dict': part}, path)
+    with pytest.raises(CheckpointMismatchError, match='only part'):
+        Spikformer(TINY, simple_pyramid=True, init_cfg=init).init_weights()

@@ -29,7 +29,8 @@ def stage_name(name: str, stages: StageSpec = None) -> str:
     """The stage a module belongs to, for per-stage summaries.
 
     Args:
-        name (str): Dotted module name, e.g. ``'backbone.stages.2.0.mlp.lif1'``.
+        name (str): Dotted module name, e.g.
+            ``'backbone.stages.2.0.mlp.lif1'``.
         stages (int | Sequence[str], optional): How to group.
 
             * ``None`` (default): inside ``backbone`` (or a bare backbone),

@@ -25,8 +25,9 @@ How counting works:
     with ``T`` inside the merged batch.
   - ``integer``: integer values beyond {0, 1}, at most
     :data:`MAX_SPIKE_COUNT` (e.g. Spikformer adds spike maps, giving
-    {0, 1, 2, ...}); larger integers (raw pixels) are ``real``. A value ``k`` is ``|k|`` accumulations, so
-    ``SOPs = MACs * mean(|x|)``. Such layers are flagged in the output.
+    {0, 1, 2, ...}); larger integers (raw pixels) are ``real``. A value
+    ``k`` is ``|k|`` accumulations, so ``SOPs = MACs * mean(|x|)``. Such
+    layers are flagged in the output.
   - ``real``: anything else (the image into the encoding conv, ANN heads).
     Counted as dense MACs ("FLOPs" in
     the papers' sense, 1 MAC = 1 FLOP), costed with ``E_MAC``. When such an

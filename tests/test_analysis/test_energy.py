@@ -23,7 +23,8 @@ def test_totals_equal_hand_computed(fire):
     T, H, W = 2, 4, 3
     model = ToySNN(T, fire).eval()
     # Two forwards of different batch sizes: results are per image.
-    analyzer = _analyse(model, [torch.rand(2, 3, H, W), torch.rand(1, 3, H, W)])
+    analyzer = _analyse(model,
+                        [torch.rand(2, 3, H, W), torch.rand(1, 3, H, W)])
     assert analyzer.num_steps == T  # from the model's T attribute
     report = analyzer.report(e_mac=4.6, e_ac=0.9)
     want = toy_counts(1, T, H, W, 1. if fire else 0.)

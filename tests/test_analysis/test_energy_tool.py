@@ -82,9 +82,10 @@ def test_tool_on_test_dataloader(tool, tmp_path, fashion_mnist_cls_root,
     out = tmp_path / 'out'
     report = tool.main([
         cfg, ckpt, '--num-images', '3', '--out-dir',
-        str(out), '--show-layers', '--device', 'cpu'
+        str(out), '--device', 'cpu'
     ])
     printed = capsys.readouterr().out
+    assert 'Per layer' in printed and 'backbone.stem.0.conv' in printed
     assert 'Per stage' in printed and 'energy:' in printed
     assert report['meta']['num_images'] == 3  # 2 + 1 of the second batch
     assert report['meta']['input'] == 'test dataloader'
@@ -114,7 +115,8 @@ def test_tool_random_input_backbone_scope(tool, tmp_path):
     report = tool.main([
         cfg, ckpt, '--random-input', '--input-shape', '1', '32', '40',
         '--num-images', '2', '--batch-size', '2', '--scope', 'backbone',
-        '--e-mac', '1', '--e-ac', '0.5', '--no-plots', '--json',
+        '--e-mac', '1', '--e-ac', '0.5', '--no-plots', '--summary-only',
+        '--json',
         str(tmp_path / 'r.json'), '--device', 'cpu'
     ])
     assert osp.isfile(tmp_path / 'r.json')

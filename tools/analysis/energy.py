@@ -81,8 +81,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--map-channels', type=int, nargs='+', default=(),
                    help='channels to show in the spike maps (default: the '
                    'fraction of channels spiking)')
-    p.add_argument('--show-layers', action='store_true',
-                   help='print the per-layer table (always in the JSON)')
+    p.add_argument('--summary-only', action='store_true',
+                   help='print only the per-stage table and totals (the '
+                   'per-layer table is always in the JSON)')
     p.add_argument('--show-neurons', action='store_true',
                    help='print the firing rate of every neuron layer')
     p.add_argument('--device', default=None,
@@ -278,7 +279,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                if args.random_input else 'test dataloader')
     report['meta']['mode'] = args.mode
     print(format_report(
-        report, layers=args.show_layers, neurons=args.show_neurons))
+        report, layers=not args.summary_only, neurons=args.show_neurons))
 
     out_dir = args.out_dir or osp.join(
         'work_dirs', 'energy',

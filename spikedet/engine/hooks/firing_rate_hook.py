@@ -26,6 +26,8 @@ class FiringRateHook(Hook):
     ``vis_data/scalars.json``) and one ``logger.info`` line. During
     validation and testing every iteration is recorded and the epoch means
     are logged the same way (``val/firing_rate``, ``test/firing_rate``).
+    In distributed runs each rank records its own batches; the logged values
+    are rank 0's.
 
     Args:
         interval (int): Record one training iteration in ``interval``.

@@ -25,7 +25,7 @@ palette = [(0, 0, 0), (31, 119, 180), (255, 127, 14), (44, 160, 44),
 norm_cfg = dict(type='BN', requires_grad=True)
 crop_size = (128, 128)
 embed_dims = [16, 32, 64, 128]
-max_iters = 2000
+max_iters = 1000
 
 model = dict(
     type='EncoderDecoder',

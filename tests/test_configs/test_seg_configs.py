@@ -171,3 +171,33 @@ def test_tiny_train_step_and_inference(path, fashion_scenes_root):
         metric.process(batch, [o.to_dict() for o in outputs])
         result = metric.compute_metrics(metric.results)
         assert 0 <= result['mIoU'] <= 100
+
+
+def test_quickstart_train_then_test_cli(fashion_scenes_root, tmp_path,
+                                        monkeypatch, capsys):
+    """tools/train.py writes a checkpoint of the quickstart segmenter and
+    tools/test.py scores it with aAcc, mIoU and mAcc."""
+    import runpy
+    opts = ['--cfg-options']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [
+            f'{loader}.dataset.data_root={fashion_scenes_root}',
+            f'{loader}.num_workers=0', f'{loader}.persistent_workers=False',
+            f'{loader}.batch_size=2'
+        ]
+    opts += [
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2', 'param_scheduler=[]',
+        'visualizer.vis_backends=[]'
+    ]
+    work_dir = str(tmp_path / 'work')
+    for script, args in (('train.py', [QUICKSTART]),
+                         ('test.py', [QUICKSTART,
+                                      osp.join(work_dir, 'iter_2.pth')])):
+        monkeypatch.setattr(
+            'sys.argv', [script] + args + ['--work-dir', work_dir] + opts)
+        runpy.run_path(osp.join(ROOT, 'tools', script), run_name='__main__')
+    out = capsys.readouterr().out
+    test_log = out[out.rindex('Load checkpoint from'):]
+    for metric in ('aAcc', 'mIoU', 'mAcc'):
+        assert f'{metric}: ' in test_log

@@ -15,6 +15,8 @@ from typing import Callable, Optional, Type
 
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.registry import Registry
 
 MODELS = Registry(
@@ -23,6 +25,12 @@ MODELS = Registry(
 
 HOOKS = Registry(
     'hook', parent=MMENGINE_HOOKS, scope='spikedet',
+    locations=['spikedet.engine'])
+
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optim_wrapper_constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+    scope='spikedet',
     locations=['spikedet.engine'])
 
 
@@ -53,3 +61,15 @@ def register_hook(name: Optional[str] = None) -> Callable[[Type], Type]:
         name (str, optional): Registered name. Defaults to the class name.
     """
     return _register_twice(HOOKS, MMENGINE_HOOKS, name)
+
+
+def register_optim_wrapper_constructor(
+        name: Optional[str] = None) -> Callable[[Type], Type]:
+    """Register an optimizer wrapper constructor in spikedet's and mmengine's
+    OPTIM_WRAPPER_CONSTRUCTORS registries.
+
+    Args:
+        name (str, optional): Registered name. Defaults to the class name.
+    """
+    return _register_twice(OPTIM_WRAPPER_CONSTRUCTORS,
+                           MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, name)

@@ -1,3 +1,4 @@
 from .hooks import FiringRateHook
+from .optimizers import SpikingLayerDecayOptimWrapperConstructor
 
-__all__ = ['FiringRateHook']
+__all__ = ['FiringRateHook', 'SpikingLayerDecayOptimWrapperConstructor']

@@ -1,0 +1,8 @@
+from .layer_decay_optim_wrapper_constructor import (
+    SpikingLayerDecayOptimWrapperConstructor, get_layer_depth_metaspikeformer,
+    get_layer_depth_spikformer)
+
+__all__ = [
+    'SpikingLayerDecayOptimWrapperConstructor',
+    'get_layer_depth_metaspikeformer', 'get_layer_depth_spikformer'
+]

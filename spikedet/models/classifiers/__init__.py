@@ -1,1 +1,3 @@
-__all__ = []
+from .distill_image_classifier import DistillImageClassifier
+
+__all__ = ['DistillImageClassifier']

@@ -4,6 +4,7 @@ from typing import Optional, Tuple, Union
 import torch
 import torch.nn as nn
 from mmpretrain.models.heads import ClsHead
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
 from spikedet.registry import register_model
 from ..spiking import build_neuron
@@ -21,6 +22,10 @@ class SpikingClsHead(ClsHead):
     :meth:`forward` returns ``(cls_score, dist_score)``, in inference their
     average.
 
+    With a teacher (:class:`spikedet.DistillImageClassifier` passes its
+    scores to :meth:`loss`), ``fc_dist`` learns from ``distill_loss`` (the
+    paper's hard distillation); without one, from the labels.
+
     Args:
         num_classes (int): Number of classes.
         in_channels (int): Channels of the backbone's last output.
@@ -28,6 +33,10 @@ class SpikingClsHead(ClsHead):
             Defaults to True.
         with_distill (bool): Add the distillation layer ``fc_dist``.
             Defaults to False.
+        distill_loss (dict, optional): Loss between ``fc_dist``'s scores and
+            a teacher's, used when :meth:`loss` gets ``teacher_score``.
+            Defaults to hard distillation,
+            ``dict(type='spikedet.DistillationLoss', mode='hard')``.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
         init_cfg (dict, optional): Defaults to truncated normal (std 0.02)
             for the linear layers.
@@ -40,6 +49,7 @@ class SpikingClsHead(ClsHead):
                  in_channels: int,
                  spike_before_fc: bool = True,
                  with_distill: bool = False,
+                 distill_loss: Optional[dict] = None,
                  neuron_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = dict(
                      type='TruncNormal', layer='Linear', std=.02, bias=0.),
@@ -54,6 +64,17 @@ class SpikingClsHead(ClsHead):
         self.with_distill = with_distill
         self.fc_dist = nn.Linear(in_channels,
                                  num_classes) if with_distill else None
+        self.distill_loss = None
+        if with_distill:
+            if distill_loss is None:
+                distill_loss = dict(
+                    type='spikedet.DistillationLoss', mode='hard')
+            self.distill_loss = distill_loss if isinstance(
+                distill_loss, nn.Module) else MMPRETRAIN_MODELS.build(
+                    distill_loss)
+        elif distill_loss is not None:
+            raise ValueError('distill_loss is set but with_distill=False: '
+                             'set with_distill=True to add fc_dist.')
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Spatially averaged (and spiking) features, ``[T, B, C]``."""
@@ -81,15 +102,42 @@ class SpikingClsHead(ClsHead):
             return cls_score, dist_score
         return (cls_score + dist_score) / 2
 
-    def loss(self, feats, data_samples, **kwargs) -> dict:
-        """Cross-entropy on the class score; with ``with_distill`` and no
-        teacher, the distillation layer is trained on the labels too (a
-        teacher is supplied by :class:`spikedet.DistillImageClassifier`)."""
-        scores = self(feats)
-        if not self.with_distill:
-            return self._get_loss(scores, data_samples, **kwargs)
-        cls_score, dist_score = scores
+    def loss(self,
+             feats: Tuple[torch.Tensor],
+             data_samples,
+             teacher_score: Optional[torch.Tensor] = None,
+             **kwargs) -> dict:
+        """Classification loss of ``fc``; with ``with_distill`` also
+        ``loss_dist`` of ``fc_dist``: ``distill_loss`` against
+        ``teacher_score`` if given (a teacher is supplied by
+        :class:`spikedet.DistillImageClassifier`), else the classification
+        loss on the labels.
+
+        Args:
+            feats (tuple[Tensor]): Backbone features, the last one
+                ``[T, B, C, H, W]``.
+            data_samples (list[DataSample]): Annotations.
+            teacher_score (Tensor, optional): Teacher scores
+                ``[B, num_classes]``. Defaults to None.
+            **kwargs: Passed to the classification loss.
+
+        Returns:
+            dict[str, Tensor]: ``loss`` (and ``loss_dist``), plus accuracies
+            if ``cal_acc``.
+        """
+        x = self.pre_logits(feats)
+        cls_score = self.fc(x).mean(0)
         losses = self._get_loss(cls_score, data_samples, **kwargs)
-        dist = self._get_loss(dist_score, data_samples, **kwargs)
-        losses['loss_dist'] = dist['loss']
+        if not self.with_distill:
+            if teacher_score is not None:
+                raise ValueError(
+                    'SpikingClsHead got teacher scores but has no '
+                    'distillation layer: set with_distill=True.')
+            return losses
+        dist_score = self.fc_dist(x).mean(0)
+        if teacher_score is None:
+            losses['loss_dist'] = self._get_loss(dist_score, data_samples,
+                                                 **kwargs)['loss']
+        else:
+            losses['loss_dist'] = self.distill_loss(dist_score, teacher_score)
         return losses

@@ -1,1 +1,3 @@
-__all__ = []
+from .distillation_loss import DistillationLoss
+
+__all__ = ['DistillationLoss']

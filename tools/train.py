@@ -11,7 +11,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from spikedet.utils.dist import setup_cpu_distributed
-from spikedet.utils.setup_env import check_data_paths, register_all_modules
+from spikedet.utils.setup_env import (check_data_paths,
+                                      check_pretrained_paths,
+                                      register_all_modules)
 
 
 def parse_args() -> argparse.Namespace:
@@ -97,6 +99,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
     if cfg.get('val_cfg'):
         loaders.append('val_dataloader')
     check_data_paths(cfg, tuple(loaders))
+    check_pretrained_paths(cfg)
     return cfg
 
 

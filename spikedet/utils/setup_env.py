@@ -95,3 +95,34 @@ def check_data_paths(cfg: Config, loaders: Tuple[str, ...]) -> None:
                         "section 'Data'), or point the config at your copy, "
                         f'e.g. --cfg-options {loader}.dataset.data_root='
                         '/path/to/data/')
+
+
+def _init_cfgs(node, path: str = 'model') -> Iterator[Tuple[str, dict]]:
+    """Yield ``(config path, init_cfg)`` for every Pretrained init_cfg."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        for cfg in (init if isinstance(init, list) else [init]):
+            if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+                yield f'{path}.init_cfg', cfg
+        for key, value in node.items():
+            if key != 'init_cfg':
+                yield from _init_cfgs(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _init_cfgs(value, f'{path}[{i}]')
+
+
+def check_pretrained_paths(cfg: Config) -> None:
+    """Raise a clear :class:`FileNotFoundError` if a local ``Pretrained``
+    checkpoint named by the model's init_cfg does not exist."""
+    if cfg.get('load_from') or cfg.get('resume'):
+        return  # the loaded checkpoint replaces the initialisation
+    for where, init in _init_cfgs(cfg.get('model')):
+        ckpt = init.get('checkpoint', '')
+        if '://' in ckpt or osp.exists(ckpt):
+            continue
+        raise FileNotFoundError(
+            f"{where}: the pretrained checkpoint '{ckpt}' does not exist. "
+            'Convert the official ImageNet weights with tools/model_converters'
+            '/sdtv2_to_spikedet.py (see the README), or train from scratch '
+            f'with --cfg-options {where}=None')

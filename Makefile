@@ -1,7 +1,7 @@
 # spikedet: `make setup` builds .venv (first time ~15 min: mmcv's ops compile once per machine
 # and are cached outside the repo), `make test` runs the suite, `make demo` runs the quickstart.
 PY := .venv/bin/python
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup test demo clean-env
 

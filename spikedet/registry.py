@@ -11,13 +11,14 @@ sibling, so every spikedet module is registered twice by the decorators below:
   works from ``default_scope='mmdet'``, ``'mmseg'`` or ``'mmpretrain'`` after
   ``custom_imports=dict(imports=['spikedet'], allow_failed_imports=False)``.
 """
+import functools
 from typing import Callable, Optional, Type
 
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 MODELS = Registry(
     'model', parent=MMENGINE_MODELS, scope='spikedet',
@@ -73,3 +74,25 @@ def register_optim_wrapper_constructor(
     """
     return _register_twice(OPTIM_WRAPPER_CONSTRUCTORS,
                            MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, name)
+
+
+def init_in_scope(scope: str) -> Callable[[Callable], Callable]:
+    """Decorate an ``__init__`` so that the sub-modules it builds from
+    configs (losses, heads, teachers) resolve in ``scope``'s registries,
+    whatever the caller's default scope: e.g. a mmseg decode head gets
+    mmseg's ``CrossEntropyLoss``, never mmdet's or mmpretrain's.
+
+    Args:
+        scope (str): ``'mmdet'``, ``'mmseg'`` or ``'mmpretrain'``.
+    """
+
+    def decorator(init: Callable) -> Callable:
+
+        @functools.wraps(init)
+        def wrapper(self, *args, **kwargs):
+            with DefaultScope.overwrite_default_scope(scope):
+                init(self, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

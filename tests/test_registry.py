@@ -110,3 +110,25 @@ def test_import_registers_modules():
         print('registered')
         """)
     assert 'registered' in _run(script)
+
+
+def test_heads_build_their_losses_in_their_own_library():
+    """Whatever default scope a caller left behind, spikedet's heads build
+    their losses from their own library's registry."""
+    import mmpretrain.models.losses as pretrain_losses
+    import mmseg.models.losses as seg_losses
+    from mmengine.registry import DefaultScope
+
+    from spikedet.models.decode_heads import SpikingFPNHead
+    from spikedet.models.heads import SpikingClsHead
+    for scope in ('mmdet', 'mmseg', 'mmpretrain', 'mmengine'):
+        with DefaultScope.overwrite_default_scope(scope):
+            head = SpikingClsHead(num_classes=3, in_channels=8)
+            assert type(head.loss_module) is pretrain_losses.CrossEntropyLoss
+            seg = SpikingFPNHead(
+                in_channels=[8, 8],
+                in_index=[0, 1],
+                feature_strides=[4, 8],
+                channels=8,
+                num_classes=3)
+            assert type(seg.loss_decode) is seg_losses.CrossEntropyLoss

@@ -10,7 +10,7 @@ from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.structures import DataSample
 
-from spikedet.registry import register_model
+from spikedet.registry import init_in_scope, register_model
 
 
 @register_model()
@@ -52,6 +52,7 @@ class DistillImageClassifier(ImageClassifier):
             (``neck``, ``train_cfg``, ``data_preprocessor``, ``init_cfg``).
     """
 
+    @init_in_scope('mmpretrain')
     def __init__(self,
                  backbone: dict,
                  head: dict,
@@ -149,7 +150,8 @@ class DistillImageClassifier(ImageClassifier):
     @staticmethod
     def _drop_teacher_keys(module: nn.Module, state_dict: dict, prefix: str,
                            local_metadata: dict) -> dict:
-        for key in [k for k in state_dict if k.startswith(prefix + 'teacher.')]:
+        teacher = prefix + 'teacher.'
+        for key in [k for k in state_dict if k.startswith(teacher)]:
             del state_dict[key]
         return state_dict
 

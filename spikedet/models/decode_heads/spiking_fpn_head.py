@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
-from spikedet.registry import register_model
+from spikedet.registry import init_in_scope, register_model
 from ..spiking import build_neuron, seq_apply
 
 
@@ -94,6 +94,7 @@ class SpikingFPNHead(BaseDecodeHead):
             transform is always ``'multiple_select'``.
     """
 
+    @init_in_scope('mmseg')
     def __init__(self,
                  feature_strides: Sequence[int],
                  neuron_cfg: Optional[dict] = None,

@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
-from spikedet.registry import register_model
+from spikedet.registry import init_in_scope, register_model
 from ..spiking import build_neuron
 
 
@@ -44,6 +44,7 @@ class SpikingClsHead(ClsHead):
             ``loss``, ``topk``).
     """
 
+    @init_in_scope('mmpretrain')
     def __init__(self,
                  num_classes: int,
                  in_channels: int,

@@ -4,7 +4,7 @@ Shared by the test suites of every task (detection here; other tasks add
 their own ``tiny_*`` helpers next to it).
 """
 import os.path as osp
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
 
@@ -34,8 +34,8 @@ def swap_to_tiny_coco(cfg: Config,
                       data_root: str,
                       img_scale: Tuple[int, int] = (64, 64),
                       batch_size: int = 2,
-                      with_mask: bool = None,
-                      metrics: Sequence[str] = None) -> Config:
+                      with_mask: Optional[bool] = None,
+                      metrics: Optional[Sequence[str]] = None) -> Config:
     """Point an mmdet config at a tiny COCO-format fashion-scenes dataset.
 
     Everything about the model stays as the config says except the number of

@@ -3,7 +3,6 @@ and sliding window) on a tiny fashion-scenes dataset; the unchanged configs
 parse, build and say what the paper's recipe says."""
 import glob
 import os.path as osp
-import tempfile
 
 import pytest
 import torch

@@ -1,4 +1,5 @@
-"""Layer ids and learning-rate scales of SpikingLayerDecayOptimWrapperConstructor."""
+"""Layer ids and learning-rate scales of
+SpikingLayerDecayOptimWrapperConstructor."""
 import pytest
 import torch.nn as nn
 from mmengine.optim import build_optim_wrapper

@@ -97,7 +97,8 @@ def test_checkpoints_leave_out_the_teacher(tmp_path):
     other = _build()
     student_only = {
         k: v
-        for k, v in other.state_dict().items() if not k.startswith('head.fc_dist')
+        for k, v in other.state_dict().items()
+        if not k.startswith('head.fc_dist')
     }
     result = model.load_state_dict(student_only, strict=False)
     assert sorted(result.missing_keys) == ['head.fc_dist.bias',

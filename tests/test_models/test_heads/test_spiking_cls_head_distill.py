@@ -1,4 +1,5 @@
-"""SpikingClsHead's distillation branch (teacher scores from the classifier)."""
+"""SpikingClsHead's distillation branch (teacher scores from the
+classifier)."""
 import pytest
 import torch
 from mmpretrain.structures import DataSample

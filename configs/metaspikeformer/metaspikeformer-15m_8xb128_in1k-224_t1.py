@@ -54,7 +54,6 @@ test_dataloader = val_dataloader
 total_batch = 8 * 128
 optim_wrapper = dict(
     type='AmpOptimWrapper',
-    loss_scale='dynamic',
     optimizer=dict(
         type='Lamb',
         lr=6e-4 * total_batch / 256,

@@ -95,7 +95,6 @@ test_dataloader = val_dataloader
 
 optim_wrapper = dict(
     type='AmpOptimWrapper',
-    loss_scale='dynamic',
     optimizer=dict(
         type='AdamW', lr=5e-4, weight_decay=0.05, betas=(0.9, 0.999),
         eps=1e-8),

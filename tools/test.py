@@ -8,10 +8,10 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from spikedet.utils.dist import setup_cpu_distributed
-from spikedet.utils.setup_env import check_data_paths, register_all_modules
+from spikedet.utils.setup_env import (build_runner, check_data_paths,
+                                      load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,35 +74,19 @@ def enable_visualization(cfg: Config, scope: str,
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f"Config file '{args.config}' not found.")
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f"Checkpoint '{args.checkpoint}' not found. Pass a file written "
             'by tools/train.py or by a converter in tools/model_converters/.')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    scope = register_all_modules(cfg)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg, scope = load_config(args.config, args.launcher, args.cfg_options,
+                             args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, scope, args)
     check_data_paths(cfg, ('test_dataloader', ))
     setup_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        from mmengine.registry import RUNNERS
-        runner = RUNNERS.build(cfg)
-    runner.test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

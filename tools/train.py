@@ -5,15 +5,12 @@ Example:
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from spikedet.utils.dist import setup_cpu_distributed
-from spikedet.utils.setup_env import (check_data_paths,
-                                      check_pretrained_paths,
-                                      register_all_modules)
+from spikedet.utils.setup_env import (build_runner, check_data_paths,
+                                      check_pretrained_paths, load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,19 +52,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def build_cfg(args: argparse.Namespace) -> Config:
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f"Config file '{args.config}' not found.")
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    register_all_modules(cfg)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg, _ = load_config(args.config, args.launcher, args.cfg_options,
+                         args.work_dir)
 
     if args.amp:
         import torch
@@ -107,12 +93,7 @@ def main() -> None:
     args = parse_args()
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        from mmengine.registry import RUNNERS
-        runner = RUNNERS.build(cfg)
-    runner.train()
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 library named by its ``default_scope`` and check its data paths up front."""
 import importlib
 import os.path as osp
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
 
@@ -126,3 +126,38 @@ def check_pretrained_paths(cfg: Config) -> None:
             'Convert the official ImageNet weights with tools/model_converters'
             '/sdtv2_to_spikedet.py (see the README), or train from scratch '
             f'with --cfg-options {where}=None')
+
+
+def load_config(config: str,
+                launcher: str = 'none',
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Tuple[Config, str]:
+    """Load a config as tools/train.py and tools/test.py do: merge
+    ``--cfg-options``, register its library, set the launcher and the work
+    dir (``./work_dirs/<config name>`` unless given).
+
+    Returns:
+        tuple[Config, str]: The config and its default scope.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f"Config file '{config}' not found.")
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    scope = register_all_modules(cfg)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg, scope
+
+
+def build_runner(cfg: Config):
+    """Build the config's runner (``runner_type`` or mmengine's Runner)."""
+    if 'runner_type' not in cfg:
+        from mmengine.runner import Runner
+        return Runner.from_cfg(cfg)
+    from mmengine.registry import RUNNERS
+    return RUNNERS.build(cfg)

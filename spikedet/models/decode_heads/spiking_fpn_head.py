@@ -5,14 +5,13 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from spikedet.registry import init_in_scope, register_model
-from ..spiking import build_neuron, seq_apply
+from ..spiking import SpikingConvModule, build_neuron, seq_apply
 
 
-class SpikingConvUnit(nn.Module):
+class SpikingConvUnit(SpikingConvModule):
     """One step of a scale head: LIF -> 3x3 conv -> norm (-> 2x upsample).
 
     The spiking neuron is the nonlinearity, so the conv has no activation.
@@ -37,16 +36,13 @@ class SpikingConvUnit(nn.Module):
                  norm_cfg: Optional[dict] = None,
                  align_corners: bool = False,
                  neuron_cfg: Optional[dict] = None) -> None:
-        super().__init__()
-        self.lif = build_neuron(neuron_cfg)
-        self.conv = ConvModule(
+        super().__init__(
             in_channels,
             out_channels,
             3,
-            padding=1,
             conv_cfg=conv_cfg,
             norm_cfg=norm_cfg,
-            act_cfg=None)
+            neuron_cfg=neuron_cfg)
         self.upsample = upsample
         self.align_corners = align_corners
 

@@ -1,11 +1,13 @@
-"""Spiking machinery used by every spikedet model: neurons and time steps."""
+"""Spiking machinery used by every spikedet model: neurons, time steps
+and the spiking conv layer."""
+from .conv import SpikingConvModule
 from .neuron import (DEFAULT_NEURON_CFG, SpikingNeuron, build_neuron,
                      cupy_available, merge_neuron_cfg)
 from .time import (AGGREGATIONS, TimeDropPath, aggregate_time, encode_input,
                    seq_apply)
 
 __all__ = [
-    'DEFAULT_NEURON_CFG', 'SpikingNeuron', 'build_neuron', 'cupy_available',
-    'merge_neuron_cfg', 'AGGREGATIONS', 'TimeDropPath', 'aggregate_time',
+    'SpikingConvModule', 'DEFAULT_NEURON_CFG', 'SpikingNeuron',
+    'build_neuron', 'cupy_available', 'merge_neuron_cfg', 'AGGREGATIONS', 'TimeDropPath', 'aggregate_time',
     'encode_input', 'seq_apply'
 ]

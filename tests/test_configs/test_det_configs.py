@@ -105,6 +105,11 @@ def test_coco_config_unchanged_builds(path):
         assert type(model.neck).__name__ == 'FPN'
         assert list(model.neck.in_channels) == list(backbone.out_channels)
         assert cfg.optim_wrapper.optimizer.type == 'SGD'
+        # Converted ImageNet weights, loaded strictly from 'backbone.*'.
+        assert init_cfg['type'] == 'Pretrained'
+        assert init_cfg['prefix'] == 'backbone.'
+        stem = name.split('swap-')[1].split('_fpn')[0]
+        assert init_cfg['checkpoint'].startswith(f'checkpoints/{stem}')
         return
     assert backbone.keep_time
     assert init_cfg['type'] == 'Pretrained'

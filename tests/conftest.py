@@ -16,6 +16,21 @@ from spikedet.datasets import (convert_fashion_mnist_cls,
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Give every test the default scope it started with.
+
+    mmengine keeps the default scope (``DefaultScope``) in process-global
+    state; a Runner or ``init_default_scope`` in one test would otherwise
+    decide which registry a later test's ``MODELS.build`` searches, and with
+    pytest-xdist that order changes from run to run.
+    """
+    from mmengine.registry import DefaultScope
+    saved = DefaultScope._instance_dict.copy()
+    yield
+    DefaultScope._instance_dict = saved
+
+
 @pytest.fixture(scope='session')
 def fashion_scenes_root(tmp_path_factory):
     """A tiny fashion-scenes dataset: 8 train + 4 val scenes of 64x64.

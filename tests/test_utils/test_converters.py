@@ -708,9 +708,11 @@ def test_pretrained_init_cfg_loads_converted_file(tmp_path, kind):
 
 
 def test_mmpretrain_classifier_loads_converted_file(tmp_path):
+    from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmpretrain.registry import MODELS
 
+    init_default_scope('mmpretrain')
     sd = random_state_dict(sdtv2_table(SMALL_DIMS, 10, kd=True), seed=2)
     dst = str(tmp_path / 'converted.pth')
     converted = convert_file('sdtv2', _official_file(tmp_path, sd), dst)

@@ -98,22 +98,21 @@ def test_coco_config_unchanged_builds(path):
     else:
         anchor_strides = model.bbox_head.prior_generator.strides
         assert [s[0] for s in anchor_strides] == [8, 16, 32, 64, 128]
+    # Every COCO config loads converted ImageNet weights, strictly, from the
+    # 'backbone.*' keys.
     init_cfg = backbone.init_cfg
+    assert init_cfg['type'] == 'Pretrained'
+    assert init_cfg['prefix'] == 'backbone.'
     if name in SWAP_INS:
         # Only backbone + neck in_channels differ from mmdet's R-50 config.
         assert not backbone.keep_time
         assert type(model.neck).__name__ == 'FPN'
         assert list(model.neck.in_channels) == list(backbone.out_channels)
         assert cfg.optim_wrapper.optimizer.type == 'SGD'
-        # Converted ImageNet weights, loaded strictly from 'backbone.*'.
-        assert init_cfg['type'] == 'Pretrained'
-        assert init_cfg['prefix'] == 'backbone.'
         stem = name.split('swap-')[1].split('_fpn')[0]
         assert init_cfg['checkpoint'].startswith(f'checkpoints/{stem}')
         return
     assert backbone.keep_time
-    assert init_cfg['type'] == 'Pretrained'
-    assert init_cfg['prefix'] == 'backbone.'
     arch = '55m' if '55m' in name else '15m'
     T = 4 if '-t4' in name else 1
     assert init_cfg['checkpoint'] == \

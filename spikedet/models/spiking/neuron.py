@@ -16,7 +16,11 @@ from mmengine.logging import print_log
 from spikingjelly.activation_based import neuron as sj_neuron
 from spikingjelly.activation_based import surrogate as sj_surrogate
 
-#: The paper's neuron: LIF, tau 2, threshold 1, hard reset to 0, detached reset.
+from .fused import fused_neuron_forward, neuron_spec
+
+#: The paper's neuron: LIF, tau 2, threshold 1, hard reset to 0, detached reset,
+#: run by the fused backend (same spikes and gradients as spikingjelly's
+#: ``'torch'`` backend, see :mod:`spikedet.models.spiking.fused`).
 DEFAULT_NEURON_CFG = dict(
     type='LIF',
     tau=2.0,
@@ -24,7 +28,7 @@ DEFAULT_NEURON_CFG = dict(
     v_reset=0.0,
     detach_reset=True,
     surrogate=dict(type='Sigmoid', alpha=4.0),
-    backend='torch',
+    backend='fused',
     fallback_to_torch=False)
 
 _NEURON_TYPES = {
@@ -48,11 +52,13 @@ def cupy_available() -> bool:
 
 def _resolve_backend(backend: str, fallback_to_torch: bool) -> str:
     global _warned_fallback
-    if backend == 'torch':
+    if backend in ('fused', 'torch'):
         return backend
     if backend != 'cupy':
-        raise ValueError(f"Unknown neuron backend '{backend}': use 'torch' "
-                         "(any device) or 'cupy' (CUDA GPU with cupy).")
+        raise ValueError(
+            f"Unknown neuron backend '{backend}': use 'fused' (any device; "
+            "Triton kernels on CUDA), 'torch' (spikingjelly's reference) or "
+            "'cupy' (spikingjelly's, CUDA GPU with cupy).")
     if cupy_available():
         return backend
     why = ('the cupy package is not installed'
@@ -84,6 +90,9 @@ class SpikingNeuron(nn.Module):
 
     Input and output are time-major, ``[T, ...]``: membrane input in, binary
     spikes out. The neuron state is reset before and after every call.
+    With ``cfg['backend'] == 'fused'`` the node only holds the settings and
+    parameters, and :func:`~spikedet.models.spiking.fused.
+    fused_neuron_forward` runs the sequence.
     """
 
     def __init__(self, node: nn.Module, cfg: dict) -> None:
@@ -99,6 +108,8 @@ class SpikingNeuron(nn.Module):
         if x.dim() < 2:
             raise ValueError('SpikingNeuron expects a time-major tensor '
                              f'[T, ...], got shape {tuple(x.shape)}.')
+        if self.cfg.get('backend') == 'fused':
+            return fused_neuron_forward(self.node, x)
         self.node.reset()
         try:
             return self.node(x)
@@ -134,7 +145,7 @@ def build_neuron(cfg: Optional[dict] = None, **overrides) -> SpikingNeuron:
             values in :data:`DEFAULT_NEURON_CFG` (``type`` one of ``'LIF'``,
             ``'PLIF'``, ``'IF'``; ``surrogate`` a dict with ``type`` one of
             ``'Sigmoid'``, ``'ATan'``, ``'PiecewiseQuadratic'``; ``backend``
-            ``'torch'`` or ``'cupy'``). Defaults to None.
+            ``'fused'``, ``'torch'`` or ``'cupy'``). Defaults to None.
         **overrides: Per-layer settings that win over ``cfg``, e.g.
             ``v_threshold=0.5`` for the attention neuron.
 
@@ -159,9 +170,14 @@ def build_neuron(cfg: Optional[dict] = None, **overrides) -> SpikingNeuron:
         surrogate_function=_SURROGATES[sur_type](**sur),
         detach_reset=cfg['detach_reset'],
         step_mode='m',
-        backend=backend)
+        # The fused backend keeps a torch node for settings and parameters
+        # (same state-dict keys) and runs its own kernels.
+        backend='torch' if backend == 'fused' else backend)
     if ntype == 'LIF':
         kwargs.update(tau=cfg['tau'], decay_input=True)
     elif ntype == 'PLIF':
         kwargs.update(init_tau=cfg['tau'], decay_input=True)
-    return SpikingNeuron(_NEURON_TYPES[ntype](**kwargs), cfg)
+    node = _NEURON_TYPES[ntype](**kwargs)
+    if backend == 'fused':
+        neuron_spec(node)  # unsupported settings fail here, at build time
+    return SpikingNeuron(node, cfg)

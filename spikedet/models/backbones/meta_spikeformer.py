@@ -7,6 +7,7 @@ import torch.nn as nn
 
 from spikedet.registry import register_model
 from ..spiking import TimeDropPath, build_neuron, seq_apply
+from ..spiking.reparam import reparameterize
 from .base import BaseSpikingBackbone
 
 
@@ -144,6 +145,9 @@ class PadWithBN(nn.BatchNorm2d):
     """BatchNorm that then pads its output by one pixel with the value BN
     gives a zero input, so that a following unpadded 3x3 conv equals a padded
     conv on the un-normalised input (keeps the RepConv re-parameterisable)."""
+    #: Border width; deploy mode folds this BN into the 1x1 conv before it
+    #: and zero-pads that conv's input instead (spiking.reparam).
+    deploy_pad = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = nn.functional.pad(super().forward(x), [1, 1, 1, 1])
@@ -329,6 +333,10 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             Defaults to -1.
         norm_eval (bool): Keep BN in eval mode in training. Defaults to False.
         with_cp (bool): Activation checkpointing per block. Defaults to False.
+        deploy (bool): Build the deploy (re-parameterised, inference-only)
+            model, to load a checkpoint written by
+            tools/model_converters/reparameterize_model.py, see
+            :meth:`switch_to_deploy`. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
     """
@@ -368,6 +376,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 deploy: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(
             T=T,
@@ -429,6 +438,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         self.out_channels = tuple(dims[i] for i in self.out_indices)
         self.num_features = dims[-1]
         self._freeze_stages()
+        if deploy:
+            reparameterize(self, check_eval=False)
 
     @classmethod
     def _parse_arch(cls, arch: Union[str, dict]) -> dict:

@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from spikedet.registry import register_model
 from ..spiking import TimeDropPath, build_neuron, seq_apply
+from ..spiking.reparam import reparameterize
 from .base import BaseSpikingBackbone
 
 
@@ -232,6 +233,10 @@ class Spikformer(BaseSpikingBackbone):
             ``k`` also the first ``k`` blocks. Defaults to -1.
         norm_eval (bool): Keep BN in eval mode in training. Defaults to False.
         with_cp (bool): Activation checkpointing per block. Defaults to False.
+        deploy (bool): Build the deploy (re-parameterised, inference-only)
+            model, to load a checkpoint written by
+            tools/model_converters/reparameterize_model.py, see
+            :meth:`switch_to_deploy`. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
     """
@@ -258,6 +263,7 @@ class Spikformer(BaseSpikingBackbone):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 deploy: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(
             T=T,
@@ -301,6 +307,8 @@ class Spikformer(BaseSpikingBackbone):
             self.out_channels = (dims, ) * len(self.out_indices)
         self.num_features = dims
         self._freeze_stages()
+        if deploy:
+            reparameterize(self, check_eval=False)
 
     @classmethod
     def _parse_arch(cls, arch: Union[str, dict]) -> dict:

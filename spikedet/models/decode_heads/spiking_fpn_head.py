@@ -9,6 +9,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from spikedet.registry import init_in_scope, register_model
 from ..spiking import SpikingConvModule, build_neuron, seq_apply
+from ..spiking.reparam import reparameterize
 
 
 class SpikingConvUnit(SpikingConvModule):
@@ -84,6 +85,10 @@ class SpikingFPNHead(BaseDecodeHead):
             :func:`spikedet.models.spiking.build_neuron`. Defaults to None.
         act_cfg (dict, optional): Must stay None: the spiking neurons are the
             nonlinearity. Defaults to None.
+        deploy (bool): Build the deploy (re-parameterised, inference-only)
+            model, to load a checkpoint written by
+            tools/model_converters/reparameterize_model.py, see
+            :meth:`switch_to_deploy`. Defaults to False.
         **kwargs: :class:`mmseg.models.decode_heads.BaseDecodeHead` arguments
             (``in_channels``, ``channels``, ``num_classes``, ``in_index``,
             ``norm_cfg``, ``dropout_ratio``, ``loss_decode``, ...). The input
@@ -95,6 +100,7 @@ class SpikingFPNHead(BaseDecodeHead):
                  feature_strides: Sequence[int],
                  neuron_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
+                 deploy: bool = False,
                  **kwargs) -> None:
         if act_cfg is not None:
             raise ValueError(
@@ -136,6 +142,15 @@ class SpikingFPNHead(BaseDecodeHead):
             ]
             self.scale_heads.append(nn.Sequential(*units))
         self.decode_lif = build_neuron(neuron_cfg)
+        if deploy:
+            reparameterize(self, check_eval=False)
+
+    def switch_to_deploy(self) -> None:
+        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
+        every BN into its conv and turn each neuron into a threshold for
+        one time step (:func:`spikedet.models.spiking.reparam.
+        reparameterize`). Needs eval mode; the result is inference-only."""
+        reparameterize(self)
 
     def _time_major_inputs(
             self, inputs: Union[List[torch.Tensor], Tuple[torch.Tensor]]

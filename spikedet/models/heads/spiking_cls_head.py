@@ -8,6 +8,7 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
 from spikedet.registry import init_in_scope, register_model
 from ..spiking import build_neuron
+from ..spiking.reparam import reparameterize
 
 
 @register_model()
@@ -38,6 +39,10 @@ class SpikingClsHead(ClsHead):
             Defaults to hard distillation,
             ``dict(type='spikedet.DistillationLoss', mode='hard')``.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
+        deploy (bool): Build the deploy (re-parameterised, inference-only)
+            model, to load a checkpoint written by
+            tools/model_converters/reparameterize_model.py, see
+            :meth:`switch_to_deploy`. Defaults to False.
         init_cfg (dict, optional): Defaults to truncated normal (std 0.02)
             for the linear layers.
         **kwargs: Passed to :class:`mmpretrain.models.heads.ClsHead` (e.g.
@@ -52,6 +57,7 @@ class SpikingClsHead(ClsHead):
                  with_distill: bool = False,
                  distill_loss: Optional[dict] = None,
                  neuron_cfg: Optional[dict] = None,
+                 deploy: bool = False,
                  init_cfg: Optional[dict] = dict(
                      type='TruncNormal', layer='Linear', std=.02, bias=0.),
                  **kwargs) -> None:
@@ -76,6 +82,15 @@ class SpikingClsHead(ClsHead):
         elif distill_loss is not None:
             raise ValueError('distill_loss is set but with_distill=False: '
                              'set with_distill=True to add fc_dist.')
+        if deploy:
+            reparameterize(self, check_eval=False)
+
+    def switch_to_deploy(self) -> None:
+        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
+        every BN into its conv and turn each neuron into a threshold for
+        one time step (:func:`spikedet.models.spiking.reparam.
+        reparameterize`). Needs eval mode; the result is inference-only."""
+        reparameterize(self)
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Spatially averaged (and spiking) features, ``[T, B, C]``."""

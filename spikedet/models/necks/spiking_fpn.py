@@ -8,6 +8,7 @@ from mmengine.model import BaseModule
 
 from spikedet.registry import register_model
 from ..spiking import SpikingConvModule, seq_apply
+from ..spiking.reparam import reparameterize
 from .temporal_aggregation import TemporalAggregation
 from .utils import check_time_major_inputs
 
@@ -79,6 +80,10 @@ class SpikingFPN(BaseModule):
             Defaults to ``dict(type='BN', requires_grad=True)``.
         upsample_cfg (dict): ``F.interpolate`` arguments of the top-down
             path. Defaults to ``dict(mode='nearest')``.
+        deploy (bool): Build the deploy (re-parameterised, inference-only)
+            model, to load a checkpoint written by
+            tools/model_converters/reparameterize_model.py, see
+            :meth:`switch_to_deploy`. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to Xavier-uniform convs, as mmdet's FPN.
     """
@@ -96,6 +101,7 @@ class SpikingFPN(BaseModule):
         neuron_cfg: Optional[dict] = None,
         norm_cfg: Optional[dict] = dict(type='BN', requires_grad=True),
         upsample_cfg: dict = dict(mode='nearest'),
+        deploy: bool = False,
         init_cfg: Optional[Union[dict, List[dict]]] = dict(
             type='Xavier', layer='Conv2d', distribution='uniform')
     ) -> None:
@@ -171,6 +177,15 @@ class SpikingFPN(BaseModule):
         self.aggregate = TemporalAggregation(
             T, [out_channels] * (used_levels + num_extra_convs),
             mode=time_aggregation)
+        if deploy:
+            reparameterize(self, check_eval=False)
+
+    def switch_to_deploy(self) -> None:
+        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
+        every BN into its conv and turn each neuron into a threshold for
+        one time step (:func:`spikedet.models.spiking.reparam.
+        reparameterize`). Needs eval mode; the result is inference-only."""
+        reparameterize(self)
 
     def _upsample_to(self, x: torch.Tensor,
                      ref: torch.Tensor) -> torch.Tensor:

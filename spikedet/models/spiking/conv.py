@@ -50,3 +50,11 @@ class SpikingConvModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return seq_apply(self.conv, self.lif(x))
+
+    def switch_to_deploy(self) -> None:
+        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
+        every BN into its conv and turn each neuron into a threshold for
+        one time step (:func:`spikedet.models.spiking.reparam.
+        reparameterize`). Needs eval mode; the result is inference-only."""
+        from .reparam import reparameterize  # reparam imports this module
+        reparameterize(self)

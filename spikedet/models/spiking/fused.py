@@ -298,7 +298,8 @@ def fused_impl(impl: str) -> Iterator[None]:
 
 def _use_triton(x: torch.Tensor) -> bool:
     if _impl == 'auto':
-        return x.is_cuda
+        # float64 stays on the torch code (the kernels compute in float32).
+        return x.is_cuda and x.dtype != torch.float64
     return _impl == 'triton'
 
 

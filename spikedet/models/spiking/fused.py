@@ -27,6 +27,8 @@ import torch.nn as nn
 from spikingjelly.activation_based import neuron as sj_neuron
 from spikingjelly.activation_based import surrogate as sj_surrogate
 
+from .compact import mark_spikes
+
 #: Neuron classes the fused backend implements (by factory type name).
 FUSED_NEURONS = {
     'LIF': sj_neuron.LIFNode,
@@ -365,7 +367,12 @@ def fused_neuron_forward(node: nn.Module, x: torch.Tensor) -> torch.Tensor:
     k = node.w.sigmoid() if spec.kind == 'PLIF' else None
     needs_grad = torch.is_grad_enabled() and (
         x.requires_grad or (k is not None and k.requires_grad))
-    if not needs_grad:
+    if needs_grad:
+        spikes = FusedNeuronFunction.apply(x, k, spec)
+    else:
         with torch.no_grad():
-            return _forward(spec, x, k, keep_h=False)[0]
-    return FusedNeuronFunction.apply(x, k, spec)
+            spikes = _forward(spec, x, k, keep_h=False)[0]
+    if torch.is_grad_enabled():
+        # Tagged: layers reading the spikes may save them compactly.
+        mark_spikes(spikes)
+    return spikes

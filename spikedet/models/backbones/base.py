@@ -75,6 +75,11 @@ class BaseSpikingBackbone(BaseModule):
             ``[T, B, C, H, W]`` (for spiking necks and the spiking
             classification head). If False, outputs are averaged over time,
             ``[B, C, H, W]``, a drop-in for any ANN neck. Defaults to False.
+        average_time (bool): With ``keep_time``, average each output over
+            the ``T`` steps and keep a time axis of length 1, ``[1, B, C, H,
+            W]``: a spiking neck and head then run at ``T=1`` on the
+            time-averaged maps, as in the paper's segmentation code. Needs
+            ``keep_time=True``. Defaults to False.
         frozen_stages (int): Stages to freeze (no gradient, BN statistics
             kept), mmdet's convention: -1 freezes nothing, 0 the stem, ``k``
             the stem and the first ``k`` stages. Defaults to -1.
@@ -96,13 +101,20 @@ class BaseSpikingBackbone(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 average_time: bool = False) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(T, int) or T < 1:
             raise ValueError(f'T (time steps) must be a positive int, got {T}.')
         self.T = T
         self.in_channels = in_channels
         self.keep_time = keep_time
+        if average_time and not keep_time:
+            raise ValueError(
+                'average_time=True needs keep_time=True (it keeps a time '
+                'axis of length 1); with keep_time=False the outputs are '
+                'already averaged over time, without the time axis.')
+        self.average_time = average_time
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
@@ -141,13 +153,16 @@ class BaseSpikingBackbone(BaseModule):
                 or an event/frame tensor ``[B, T, C, H, W]``.
 
         Returns:
-            tuple[Tensor]: One map per ``out_indices`` entry, ``[T, B, C, H,
-            W]`` if ``keep_time`` else ``[B, C, H, W]``.
+            tuple[Tensor]: One map per output, ``[T, B, C, H, W]`` if
+            ``keep_time`` (``T=1`` with ``average_time``) else ``[B, C, H,
+            W]``.
         """
         seq = encode_input(x, self.T, self.in_channels)
         outs = self.forward_seq(seq)
         if not self.keep_time:
             outs = [aggregate_time(o, 'mean') for o in outs]
+        elif self.average_time:
+            outs = [o.mean(0, keepdim=True) for o in outs]
         return tuple(outs)
 
     def run_block(self, block: nn.Module, x: torch.Tensor) -> torch.Tensor:

@@ -323,8 +323,15 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             Defaults to 1.
         out_indices (Sequence[int]): Stages to output. Defaults to
             ``(0, 1, 2, 3)``.
+        out_stem (bool): Also output the stem (stride 2, ``embed_dims[0] //
+            2`` channels), before the stages: the paper's segmentation
+            pyramid is the stem and stages 0, 1 and 3 (``out_indices=(0, 1,
+            3)``, ``last_stride=1``: strides 2, 4, 8, 16). Defaults to False.
         keep_time (bool): Keep the time axis in the outputs. Defaults to
             False.
+        average_time (bool): Average the outputs over time but keep a time
+            axis of length 1 (needs ``keep_time``), see
+            :class:`BaseSpikingBackbone`. Defaults to False.
         drop_path_rate (float): Stochastic depth rate (linear over blocks).
             Defaults to 0.
         neuron_cfg (dict, optional): Neuron config for every neuron, see
@@ -370,7 +377,9 @@ class MetaSpikeFormer(BaseSpikingBackbone):
                  in_channels: int = 3,
                  last_stride: int = 1,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
+                 out_stem: bool = False,
                  keep_time: bool = False,
+                 average_time: bool = False,
                  drop_path_rate: float = 0.,
                  neuron_cfg: Optional[dict] = None,
                  frozen_stages: int = -1,
@@ -382,6 +391,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             T=T,
             in_channels=in_channels,
             keep_time=keep_time,
+            average_time=average_time,
             frozen_stages=frozen_stages,
             norm_eval=norm_eval,
             with_cp=with_cp,
@@ -434,8 +444,14 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             in_dims = d
 
         self.out_indices = self._check_out_indices(out_indices, 4)
-        self.out_strides = tuple(strides[i] for i in self.out_indices)
-        self.out_channels = tuple(dims[i] for i in self.out_indices)
+        if not isinstance(out_stem, bool):
+            raise TypeError(f'out_stem must be a bool, got {out_stem!r}.')
+        # The stem output (stride 2) comes first when asked for.
+        self.out_stem = out_stem
+        self.out_strides = (2, ) * out_stem + tuple(
+            strides[i] for i in self.out_indices)
+        self.out_channels = (stem_dims, ) * out_stem + tuple(
+            dims[i] for i in self.out_indices)
         self.num_features = dims[-1]
         self._freeze_stages()
         if deploy:
@@ -468,7 +484,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
     def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:
         for layer in self.stem:
             x = self.run_block(layer, x)
-        outs = []
+        outs = [x] if self.out_stem else []
         for i, (down, stage) in enumerate(
                 zip(self.downsample_layers, self.stages)):
             x = down(x)

@@ -83,8 +83,7 @@ optim_wrapper = dict(
 # 1500 iterations of linear warmup, then linear decay to 0 at 160k.
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-        end=1500),
+        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(
         type='PolyLR',
         eta_min=0.,

@@ -25,8 +25,7 @@ model = dict(
     backbone=dict(
         T=4,
         init_cfg=dict(
-            type='Pretrained', checkpoint=t1_segmentor,
-            prefix='backbone.')))
+            type='Pretrained', checkpoint=t1_segmentor, prefix='backbone.')))
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     dtype='float16',

@@ -25,8 +25,7 @@ model = dict(
     decode_head=dict(in_channels=[256, 256, 256, 256], channels=256))
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-        end=1500),
+        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(
         type='PolyLR',
         eta_min=0.,

@@ -33,8 +33,7 @@ optim_wrapper = dict(
         custom_keys=dict(neck=dict(lr_mult=1.), head=dict(lr_mult=1.))))
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=1e-7, by_epoch=False, begin=0,
-        end=1000),
+        type='LinearLR', start_factor=1e-7, by_epoch=False, begin=0, end=1000),
     dict(
         type='PolyLR',
         eta_min=0.,

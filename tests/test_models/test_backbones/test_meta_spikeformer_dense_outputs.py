@@ -47,8 +47,8 @@ def test_stem_output_is_the_stem():
     """The stem level is the stem's own output, and the stage levels do not
     change when the stem is also returned."""
     torch.manual_seed(0)
-    model = MetaSpikeFormer(TINY, T=2, keep_time=True,
-                            out_indices=(0, 1, 3)).eval()
+    model = MetaSpikeFormer(
+        TINY, T=2, keep_time=True, out_indices=(0, 1, 3)).eval()
     x = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
         plain = model(x)
@@ -84,12 +84,17 @@ def test_average_time_is_mean_of_keep_time(T):
 
 def test_average_time_feeds_a_t1_spiking_neck():
     from spikedet.models.necks import SpikingFPN
-    model = MetaSpikeFormer(TINY, T=4, keep_time=True, average_time=True,
-                            out_stem=True, out_indices=(0, 1, 3))
+    model = MetaSpikeFormer(
+        TINY,
+        T=4,
+        keep_time=True,
+        average_time=True,
+        out_stem=True,
+        out_indices=(0, 1, 3))
     x = torch.randn(1, 3, 32, 32)
     feats = model(x)
-    neck = SpikingFPN(list(model.out_channels), 8, num_outs=4, T=1,
-                      norm_cfg=None)
+    neck = SpikingFPN(
+        list(model.out_channels), 8, num_outs=4, T=1, norm_cfg=None)
     outs = neck(feats)
     assert [o.shape[-1] for o in outs] == [16, 8, 4, 2]
     # A neck built for the backbone's T=4 names both sides.
@@ -98,8 +103,9 @@ def test_average_time_feeds_a_t1_spiking_neck():
 
 
 def test_bad_options():
-    with pytest.raises(ValueError, match='average_time=True needs '
-                       'keep_time=True'):
+    with pytest.raises(
+            ValueError, match='average_time=True needs '
+            'keep_time=True'):
         MetaSpikeFormer(TINY, keep_time=False, average_time=True)
     with pytest.raises(TypeError, match='out_stem must be a bool'):
         MetaSpikeFormer(TINY, out_stem='yes')

@@ -242,9 +242,13 @@ def test_register_is_idempotent():
 
 def test_import_spikedet_enables_loading(runner_ckpts):
     """In a fresh interpreter the checkpoint is refused until spikedet is
-    imported (so the test above cannot pass by accident)."""
+    imported (so the test above cannot pass by accident). ``import
+    spikedet`` is lazy: it registers the safe globals when mmengine's Runner
+    is already loaded (a config's ``custom_imports``), otherwise spikedet's
+    models and tools do."""
     script = (
         'import pickle, sys, torch\n'
+        'import mmengine.runner\n'
         'try:\n'
         '    torch.load(sys.argv[1])\n'
         "    sys.exit('loaded without spikedet')\n"

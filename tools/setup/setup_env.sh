@@ -8,7 +8,7 @@ cd "$ROOT"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 STAMP="$VENV/.spikedet-stack"
-WANT=$(cat requirements/stack.txt requirements/tests.txt tools/setup/setup_env.sh \
+WANT=$(cat requirements/*.txt tools/setup/setup_env.sh \
        tools/setup/build_mmcv.sh setup.py | sha256sum | cut -d' ' -f1)
 
 if [ -x "$PY" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
@@ -32,8 +32,9 @@ $PIP install -q "$(grep '^torch==' $STACK)" "$(grep '^torchvision==' $STACK)" \
 # 2. mmcv with compiled ops (cached wheel outside the repo; built once per machine).
 bash tools/setup/build_mmcv.sh "$PY"
 
-# 3. The rest of the stack, test tools, and spikedet itself (editable).
-$PIP install -q -r $STACK -r requirements/tests.txt
+# 3. The rest of the stack (with timm, the optional distillation teacher), test and lint tools,
+#    and spikedet itself (editable: spikedet/.mim/configs becomes a symlink to configs/).
+$PIP install -q -r $STACK -r requirements/tests.txt -r requirements/lint.txt
 $PIP install -q --no-deps --no-build-isolation -e .
 
 # 4. The embedded default data (Fashion-MNIST, Debian package). Not fatal: the converters accept --source.
@@ -51,6 +52,6 @@ if [ ! -d /usr/share/datasets/fashion-mnist ]; then
   fi
 fi
 
-"$PY" -c "import spikedet, mmcv.ops, mmdet, mmseg, mmpretrain, spikingjelly; print('[setup] imports ok')"
+"$PY" -c "import spikedet, spikedet.models, mmcv.ops, mmdet, mmseg, mmpretrain, spikingjelly, timm; print('[setup] imports ok')"
 echo "$WANT" > "$STAMP"
 echo "[setup] done in $(( $(date +%s) - START ))s: activate with 'source .venv/bin/activate'"

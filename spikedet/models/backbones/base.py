@@ -1,6 +1,7 @@
 """What every spiking backbone shares: time-step encoding of the input,
 time-keeping or time-averaged outputs, frozen stages, ``norm_eval``, and
 strict loading of pretrained weights."""
+import warnings
 from contextlib import contextmanager
 from functools import partial
 from typing import List, Optional, Sequence, Tuple
@@ -57,6 +58,60 @@ OFFICIAL_HINT = (
     'If this is an official checkpoint of the paper, convert it first with '
     'tools/model_converters/{converter} SRC DST and point init_cfg at DST.')
 
+#: Model-zoo schemes of ANN weights (ResNet & co.), which can never load into
+#: a spiking backbone.
+ANN_ZOO_PREFIXES = ('open-mmlab://', 'torchvision://', 'modelzoo://',
+                    'mmcls://', 'mmpretrain://', 'mmdet://', 'mmseg://')
+
+
+def pretrained_to_init_cfg(backbone: str, pretrained: Optional[str],
+                           init_cfg: Optional[dict]) -> Optional[dict]:
+    """Turn mmseg's deprecated ``pretrained`` argument into ``init_cfg``,
+    as mmseg's own backbones do, or into a clear error.
+
+    mmseg's ``EncoderDecoder`` hands its ``model.pretrained`` to the
+    backbone, and mmseg's ResNet base configs set it (e.g.
+    ``'open-mmlab://resnet50_v1c'``), so a swapped-in spiking backbone
+    receives it.
+
+    Args:
+        backbone (str): Class name, for messages.
+        pretrained (str, optional): A checkpoint path or URL, or None.
+        init_cfg (dict, optional): The backbone's ``init_cfg``.
+
+    Returns:
+        dict or None: ``init_cfg``, or ``dict(type='Pretrained',
+        checkpoint=pretrained)`` for a path (loaded strictly).
+
+    Raises:
+        ValueError: For ANN model-zoo weights such as
+            ``open-mmlab://resnet50_v1c`` (they cannot load into a spiking
+            backbone), or when both ``pretrained`` and ``init_cfg`` are set.
+        TypeError: If ``pretrained`` is not a str or None.
+    """
+    if pretrained is None:
+        return init_cfg
+    if not isinstance(pretrained, str):
+        raise TypeError(f'{backbone}: pretrained must be a str or None, got '
+                        f'{type(pretrained).__name__}.')
+    fix = ('Set `pretrained=None` at the model level of your config '
+           '(`model = dict(pretrained=None, backbone=dict(...))`, which '
+           'mmseg passes on to the backbone) and load spiking weights with '
+           "the backbone's init_cfg=dict(type='Pretrained', checkpoint=..., "
+           "prefix='backbone.').")
+    if pretrained.startswith(ANN_ZOO_PREFIXES):
+        raise ValueError(
+            f"{backbone} got pretrained='{pretrained}', the ANN weights that "
+            "the library's base config (e.g. mmseg's ResNet configs) names: "
+            'ResNet/ANN weights cannot load into a spiking backbone. ' + fix)
+    if init_cfg:
+        raise ValueError(f'{backbone}: both pretrained={pretrained!r} and '
+                         f'init_cfg={init_cfg!r} are set. ' + fix)
+    warnings.warn(
+        f'{backbone}: `pretrained` is deprecated (mmseg), use init_cfg; '
+        f"loading '{pretrained}' as init_cfg=dict(type='Pretrained').")
+    return dict(type='Pretrained', checkpoint=pretrained)
+
 
 class BaseSpikingBackbone(BaseModule):
     """Base class for spiking backbones.
@@ -90,6 +145,11 @@ class BaseSpikingBackbone(BaseModule):
         init_cfg (dict | list[dict], optional): Initialization config.
             ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
             loads weights strictly. Defaults to None.
+        pretrained (str, optional): mmseg's deprecated argument (its
+            segmentors pass ``model.pretrained`` to the backbone): a path
+            becomes ``init_cfg=dict(type='Pretrained', checkpoint=...)``;
+            ANN model-zoo weights (``open-mmlab://resnet50_v1c``) are an
+            error that says to set ``pretrained=None``. Defaults to None.
     """
     #: Name of the converter for the paper's checkpoints (error hints).
     converter = 'sdtv2_to_spikedet.py'
@@ -102,7 +162,10 @@ class BaseSpikingBackbone(BaseModule):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
-                 average_time: bool = False) -> None:
+                 average_time: bool = False,
+                 pretrained: Optional[str] = None) -> None:
+        init_cfg = pretrained_to_init_cfg(
+            type(self).__name__, pretrained, init_cfg)
         super().__init__(init_cfg=init_cfg)
         if not isinstance(T, int) or T < 1:
             raise ValueError(f'T (time steps) must be a positive int, got {T}.')

@@ -346,6 +346,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             :meth:`switch_to_deploy`. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
+        pretrained (str, optional): mmseg's deprecated argument, see
+            :class:`BaseSpikingBackbone`. Defaults to None.
     """
     arch_zoo = {
         **dict.fromkeys(['15m', 'meta-spikeformer-15m'], {
@@ -386,7 +388,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 pretrained: Optional[str] = None) -> None:
         super().__init__(
             T=T,
             in_channels=in_channels,
@@ -395,7 +398,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval,
             with_cp=with_cp,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            pretrained=pretrained)
         self.arch_settings = self._parse_arch(arch)
         dims = self.arch_settings['embed_dims']
         depths = self.arch_settings['depths']

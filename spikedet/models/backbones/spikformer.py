@@ -239,6 +239,8 @@ class Spikformer(BaseSpikingBackbone):
             :meth:`switch_to_deploy`. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
+        pretrained (str, optional): mmseg's deprecated argument, see
+            :class:`BaseSpikingBackbone`. Defaults to None.
     """
     arch_zoo = {
         '8-384': dict(embed_dims=384, depth=8, num_heads=8, patch_size=16),
@@ -264,7 +266,8 @@ class Spikformer(BaseSpikingBackbone):
                  norm_eval: bool = False,
                  with_cp: bool = False,
                  deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 pretrained: Optional[str] = None) -> None:
         super().__init__(
             T=T,
             in_channels=in_channels,
@@ -272,7 +275,8 @@ class Spikformer(BaseSpikingBackbone):
             frozen_stages=frozen_stages,
             norm_eval=norm_eval,
             with_cp=with_cp,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            pretrained=pretrained)
         self.arch_settings = self._parse_arch(arch)
         dims = self.arch_settings['embed_dims']
         depth = self.arch_settings['depth']

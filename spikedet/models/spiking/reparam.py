@@ -26,6 +26,7 @@ same module (as in mmcv's :func:`mmcv.cnn.fuse_conv_bn`). A BN without such
 a conv is an error, never silently left or misfolded.
 """
 import inspect
+import math
 from functools import partial
 from typing import Any, Optional
 
@@ -74,10 +75,22 @@ class ThresholdNeuron(nn.Module):
         self.tau = float(cfg['tau']) if cfg['type'] == 'LIF' else None
         self.v_threshold = float(cfg['v_threshold'])
         self.v_reset = cfg['v_reset']
+        # Without a resting offset, ``x / tau >= v_th`` is exactly
+        # ``x >= v_th * tau`` when tau is a power of two (dividing by it only
+        # shifts the exponent; inputs so small that the quotient would lose
+        # bits are far below any threshold): one comparison, no division.
+        self.input_threshold = None
+        if not self.v_reset and self.v_threshold > 0:
+            if self.type == 'IF':
+                self.input_threshold = self.v_threshold
+            elif self.type == 'LIF' and math.frexp(self.tau)[0] == 0.5:
+                self.input_threshold = self.v_threshold * self.tau
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or x.shape[0] != 1:
             return self.neuron(x)
+        if self.input_threshold is not None:
+            return (x >= self.input_threshold).to(x.dtype)
         if self.type == 'LIF':
             v = x / self.tau
         elif self.type == 'PLIF':

@@ -119,6 +119,30 @@ def test_threshold_neuron_equals_first_step(ntype, v_reset, dtype):
         assert torch.equal(th(x4), neuron(x4))
 
 
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_threshold_neuron_power_of_two_tau(dtype):
+    # x >= v_th * tau replaces x / tau >= v_th: same spikes next to the
+    # threshold, for tiny, infinite and NaN inputs too.
+    for tau, v_th in [(2., 1.), (4., 0.3), (8., 0.5), (2., 1e-3)]:
+        neuron = build_neuron(dict(tau=tau, v_threshold=v_th)).to(dtype)
+        th = ThresholdNeuron(neuron.eval())
+        assert th.input_threshold == v_th * tau
+        c = torch.tensor(v_th * tau, dtype=dtype)
+        near = c * (1 + torch.linspace(-1e-6, 1e-6, 20001, dtype=dtype))
+        x = torch.cat([
+            torch.randn(1000, dtype=dtype) * 3, near,
+            torch.nextafter(c, c + 1).view(1),
+            torch.nextafter(c, c - 1).view(1),
+            torch.tensor([1e-40, -1e-40, float('inf'), float('nan')],
+                         dtype=dtype)
+        ]).view(1, -1)
+        assert torch.equal(th(x), neuron(x))
+    # Other taus and resting offsets keep the division.
+    assert ThresholdNeuron(build_neuron(dict(tau=3.))).input_threshold is None
+    assert ThresholdNeuron(build_neuron(dict(v_reset=-0.5))).input_threshold \
+        is None
+
+
 # -- backbones ----------------------------------------------------------------
 def shrink(arch: dict, **changes) -> dict:
     return dict(copy.deepcopy(arch), **changes)

@@ -7,9 +7,12 @@ reverse with the surrogate gradient and, for PLIF, writes each neuron's
 share of the ``k = 1 / tau`` gradient (summed by torch). Only Triton
 builtins are used in the kernels (no ``tl.zeros`` / ``tl.sum``, which
 are themselves jitted), so they also run interpreted when
-``TRITON_INTERPRET`` was not set before Triton was imported. The arithmetic follows
-:mod:`spikedet.models.spiking.fused` step by step (IEEE division, no fused
-multiply-add), so spikes match the torch implementation bit for bit.
+``TRITON_INTERPRET`` was not set before Triton was imported. The
+arithmetic follows :mod:`spikedet.models.spiking.fused` step by step
+(IEEE division, no fused multiply-add), so spikes match the torch
+implementation bit for bit (spikingjelly's torch backend on CUDA divides
+by ``tau`` as a multiplication by ``1 / tau``: the same for the default
+``tau=2``, possibly one rounding apart for other ``tau``).
 
 On CPU tensors the kernels run in Triton's interpreter (used by the tests,
 see :func:`spikedet.models.spiking.fused.fused_impl`); setting
@@ -171,9 +174,9 @@ def _common(spec: NeuronSpec) -> dict:
         VR0=spec.v_reset is None or spec.v_reset == 0.)
 
 
-def triton_forward(spec: NeuronSpec, x: torch.Tensor,
-                   k: Optional[torch.Tensor],
-                   keep_h: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+def triton_forward(
+        spec: NeuronSpec, x: torch.Tensor, k: Optional[torch.Tensor],
+        keep_h: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """Forward kernel; same contract as ``fused.torch_forward``."""
     _check(x)
     x = x.contiguous()
@@ -213,4 +216,3 @@ def triton_backward(
             spec.alpha, DETACH=spec.detach_reset,
             SUR=_SURROGATES[spec.surrogate], BLOCK=BLOCK, **_common(spec))
     return grad_x, grad_k.sum() if spec.kind == 'PLIF' else None
-

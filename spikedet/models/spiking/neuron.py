@@ -18,8 +18,8 @@ from spikingjelly.activation_based import surrogate as sj_surrogate
 
 from .fused import fused_neuron_forward, neuron_spec
 
-#: The paper's neuron: LIF, tau 2, threshold 1, hard reset to 0, detached reset,
-#: run by the fused backend (same spikes and gradients as spikingjelly's
+#: The paper's neuron: LIF, tau 2, threshold 1, hard reset to 0, detached
+#: reset, run by the fused backend (same spikes and gradients as spikingjelly's
 #: ``'torch'`` backend, see :mod:`spikedet.models.spiking.fused`).
 DEFAULT_NEURON_CFG = dict(
     type='LIF',

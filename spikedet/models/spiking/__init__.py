@@ -1,6 +1,8 @@
 """Spiking machinery used by every spikedet model: neurons, time steps
 and the spiking conv layer."""
+from .checks import check_num_steps, check_time_major
 from .conv import SpikingConvModule
+from .linear import SpikingLinear
 from .neuron import (DEFAULT_NEURON_CFG, SpikingNeuron, build_neuron,
                      cupy_available, merge_neuron_cfg)
 from .time import (AGGREGATIONS, TimeDropPath, aggregate_time, encode_input,
@@ -9,5 +11,6 @@ from .time import (AGGREGATIONS, TimeDropPath, aggregate_time, encode_input,
 __all__ = [
     'SpikingConvModule', 'DEFAULT_NEURON_CFG', 'SpikingNeuron',
     'build_neuron', 'cupy_available', 'merge_neuron_cfg', 'AGGREGATIONS', 'TimeDropPath', 'aggregate_time',
-    'encode_input', 'seq_apply'
+    'encode_input', 'seq_apply', 'SpikingLinear', 'check_num_steps',
+    'check_time_major'
 ]

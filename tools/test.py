@@ -5,13 +5,8 @@ Example:
 """
 import argparse
 import os
-import os.path as osp
 
 from mmengine.config import Config, DictAction
-
-from spikedet.utils.dist import setup_cpu_distributed
-from spikedet.utils.setup_env import (build_runner, check_data_paths,
-                                      load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,10 +69,15 @@ def enable_visualization(cfg: Config, scope: str,
 
 def main() -> None:
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f"Checkpoint '{args.checkpoint}' not found. Pass a file written "
-            'by tools/train.py or by a converter in tools/model_converters/.')
+    # Imported after parsing, so that --help answers at once.
+    from spikedet.utils.checkpoint import check_checkpoint_file
+    from spikedet.utils.dist import setup_cpu_distributed
+    from spikedet.utils.setup_env import (build_runner, check_data_paths,
+                                          load_config)
+
+    # Missing, empty, truncated or not a checkpoint: say so before building
+    # the model and the data.
+    check_checkpoint_file(args.checkpoint)
     cfg, scope = load_config(args.config, args.launcher, args.cfg_options,
                              args.work_dir)
     cfg.load_from = args.checkpoint

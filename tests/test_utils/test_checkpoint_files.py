@@ -154,3 +154,17 @@ def test_weights_only_refusal_is_passed_on(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match='Weights only'):
         _load_checkpoint(path, map_location='cpu')
     assert osp.isfile(path)
+
+
+def test_tools_test_stops_at_once(good, tmp_path, monkeypatch):
+    """tools/test.py checks the checkpoint before building anything (the
+    config need not even exist)."""
+    import runpy
+    import sys
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    bad = _truncated(good, str(tmp_path / 'cut.pth'))
+    monkeypatch.setattr(sys, 'argv',
+                        ['test.py', str(tmp_path / 'no_config.py'), bad])
+    tool = runpy.run_path(osp.join(root, 'tools', 'test.py'))
+    with pytest.raises(CheckpointFileError, match='cut.pth'):
+        tool['main']()

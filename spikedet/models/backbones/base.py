@@ -16,7 +16,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from spikedet.utils.state_dict import load_state_dict_strict
 from ..spiking import aggregate_time, encode_input
-from ..spiking.reparam import reparameterize
+from ..spiking.reparam import DeployMixin
 
 def _bn_rollback_contexts(block: nn.Module):
     """Context managers for ``torch.utils.checkpoint``: the first records the
@@ -113,7 +113,7 @@ def pretrained_to_init_cfg(backbone: str, pretrained: Optional[str],
     return dict(type='Pretrained', checkpoint=pretrained)
 
 
-class BaseSpikingBackbone(BaseModule):
+class BaseSpikingBackbone(DeployMixin, BaseModule):
     """Base class for spiking backbones.
 
     Subclasses build their layers, fill ``self.out_strides`` and
@@ -263,13 +263,6 @@ class BaseSpikingBackbone(BaseModule):
                 if isinstance(m, _BatchNorm):
                     m.eval()
         return self
-
-    def switch_to_deploy(self) -> None:
-        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
-        every BN into its conv and turn each neuron into a threshold for
-        one time step (:func:`spikedet.models.spiking.reparam.
-        reparameterize`). Needs eval mode; the result is inference-only."""
-        reparameterize(self)
 
     # -- weights -------------------------------------------------------------
     def init_weights(self) -> None:

@@ -9,7 +9,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from spikedet.registry import init_in_scope, register_model
 from ..spiking import SpikingConvModule, build_neuron, seq_apply
-from ..spiking.reparam import reparameterize
+from ..spiking.reparam import DeployMixin, reparameterize
 
 
 class SpikingConvUnit(SpikingConvModule):
@@ -62,7 +62,7 @@ class SpikingConvUnit(SpikingConvModule):
 
 
 @register_model()
-class SpikingFPNHead(BaseDecodeHead):
+class SpikingFPNHead(DeployMixin, BaseDecodeHead):
     """Semantic FPN head whose convolutions are spiking.
 
     The head of `Panoptic Feature Pyramid Networks
@@ -144,13 +144,6 @@ class SpikingFPNHead(BaseDecodeHead):
         self.decode_lif = build_neuron(neuron_cfg)
         if deploy:
             reparameterize(self, check_eval=False)
-
-    def switch_to_deploy(self) -> None:
-        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
-        every BN into its conv and turn each neuron into a threshold for
-        one time step (:func:`spikedet.models.spiking.reparam.
-        reparameterize`). Needs eval mode; the result is inference-only."""
-        reparameterize(self)
 
     def _time_major_inputs(
             self, inputs: Union[List[torch.Tensor], Tuple[torch.Tensor]]

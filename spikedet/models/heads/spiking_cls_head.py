@@ -8,11 +8,11 @@ from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
 from spikedet.registry import init_in_scope, register_model
 from ..spiking import build_neuron
-from ..spiking.reparam import reparameterize
+from ..spiking.reparam import DeployMixin, reparameterize
 
 
 @register_model()
-class SpikingClsHead(ClsHead):
+class SpikingClsHead(DeployMixin, ClsHead):
     """Linear classifier on time-keeping features, as the papers' models do:
     spatial mean per time step, (LIF), linear, mean over time.
 
@@ -84,13 +84,6 @@ class SpikingClsHead(ClsHead):
                              'set with_distill=True to add fc_dist.')
         if deploy:
             reparameterize(self, check_eval=False)
-
-    def switch_to_deploy(self) -> None:
-        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
-        every BN into its conv and turn each neuron into a threshold for
-        one time step (:func:`spikedet.models.spiking.reparam.
-        reparameterize`). Needs eval mode; the result is inference-only."""
-        reparameterize(self)
 
     def pre_logits(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Spatially averaged (and spiking) features, ``[T, B, C]``."""

@@ -1,5 +1,4 @@
 """Spiking Feature Pyramid Network for time-keeping spiking backbones."""
-import functools
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -9,13 +8,13 @@ from mmengine.model import BaseModule
 
 from spikedet.registry import register_model
 from ..spiking import SpikingConvModule, seq_apply
-from ..spiking.reparam import reparameterize
+from ..spiking.reparam import DeployMixin, reparameterize
 from .temporal_aggregation import TemporalAggregation
 from .utils import check_time_major_inputs
 
 
 @register_model()
-class SpikingFPN(BaseModule):
+class SpikingFPN(DeployMixin, BaseModule):
     """Spiking Feature Pyramid Network.
 
     mmdet's FPN (`Lin et al. <https://arxiv.org/abs/1612.03144>`_) rebuilt
@@ -27,10 +26,7 @@ class SpikingFPN(BaseModule):
       (addition of membrane potentials, as the backbones' shortcuts do);
     * output: ``LIF -> 3x3 conv -> norm``, then the time axis is collapsed
       (``time_aggregation``), so the heads get ordinary ``[B, C, H, W]``
-      maps and any mmdet/mmseg head can follow; with
-      ``time_aggregation=None`` the outputs stay time-major for spiking heads
-      (``spikedet.SpikingRPNHead``, ``spikedet.SpikingStandardRoIHead``,
-      ``spikedet.SpikingRetinaHead``), as in the paper's detection code.
+      maps and any mmdet/mmseg head can follow.
 
     Extra levels (``num_outs`` beyond the used backbone levels), as mmdet's
     FPN: without ``add_extra_convs``, 1x1 max-pooling with stride 2 of the
@@ -74,11 +70,9 @@ class SpikingFPN(BaseModule):
             max-pooling; ``'on_input'`` (True), ``'on_lateral'`` or
             ``'on_output'`` for spiking stride-2 convs on the last backbone
             map, lateral or output. Defaults to False.
-        time_aggregation (str, optional): How outputs collapse the time
-            axis: ``'mean'``, ``'sum'``, ``'last'`` or ``'learnable'`` (see
-            :class:`TemporalAggregation`); None keeps it: every output is a
-            time-major ``[T, B, C, H, W]`` map, for spiking heads
-            (``spikedet.SpikingRPNHead``, ...). Defaults to ``'mean'``.
+        time_aggregation (str): How outputs collapse the time axis:
+            ``'mean'``, ``'sum'``, ``'last'`` or ``'learnable'`` (see
+            :class:`TemporalAggregation`). Defaults to ``'mean'``.
         neuron_cfg (dict, optional): Neuron config for every neuron.
             Defaults to None (the paper's LIF).
         norm_cfg (dict, optional): Norm layer after each conv (mmcv config,
@@ -103,7 +97,7 @@ class SpikingFPN(BaseModule):
         start_level: int = 0,
         end_level: int = -1,
         add_extra_convs: Union[bool, str] = False,
-        time_aggregation: Optional[str] = 'mean',
+        time_aggregation: str = 'mean',
         neuron_cfg: Optional[dict] = None,
         norm_cfg: Optional[dict] = dict(type='BN', requires_grad=True),
         upsample_cfg: dict = dict(mode='nearest'),
@@ -180,19 +174,11 @@ class SpikingFPN(BaseModule):
         # Every time-major output (used levels + extra conv levels) is
         # collapsed over time; max-pooled extra levels come after that.
         self.time_aggregation = time_aggregation
-        self.aggregate = None if time_aggregation is None else \
-            TemporalAggregation(
-                T, [out_channels] * (used_levels + num_extra_convs),
-                mode=time_aggregation)
+        self.aggregate = TemporalAggregation(
+            T, [out_channels] * (used_levels + num_extra_convs),
+            mode=time_aggregation)
         if deploy:
             reparameterize(self, check_eval=False)
-
-    def switch_to_deploy(self) -> None:
-        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
-        every BN into its conv and turn each neuron into a threshold for
-        one time step (:func:`spikedet.models.spiking.reparam.
-        reparameterize`). Needs eval mode; the result is inference-only."""
-        reparameterize(self)
 
     def _upsample_to(self, x: torch.Tensor,
                      ref: torch.Tensor) -> torch.Tensor:
@@ -212,8 +198,7 @@ class SpikingFPN(BaseModule):
                 W_i]``, one per entry of ``in_channels``.
 
         Returns:
-            tuple[Tensor]: ``num_outs`` maps ``[B, out_channels, H, W]``
-            (``[T, B, out_channels, H, W]`` with ``time_aggregation=None``).
+            tuple[Tensor]: ``num_outs`` maps ``[B, out_channels, H, W]``.
         """
         check_time_major_inputs(inputs, self.T, self.in_channels,
                                 type(self).__name__)
@@ -238,11 +223,7 @@ class SpikingFPN(BaseModule):
             for i in range(used_levels + 1, self.num_outs):
                 outs.append(self.fpn_convs[i](outs[-1]))
 
-        if self.aggregate is not None:
-            outs = list(self.aggregate(outs))
+        outs = list(self.aggregate(outs))
         while len(outs) < self.num_outs:
-            last = outs[-1]
-            pool = functools.partial(F.max_pool2d, kernel_size=1, stride=2)
-            outs.append(
-                pool(last) if last.dim() == 4 else seq_apply(pool, last))
+            outs.append(F.max_pool2d(outs[-1], 1, stride=2))
         return tuple(outs)

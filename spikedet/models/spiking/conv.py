@@ -6,10 +6,11 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 
 from .neuron import build_neuron
+from .reparam import DeployMixin
 from .time import seq_apply
 
 
-class SpikingConvModule(nn.Module):
+class SpikingConvModule(DeployMixin, nn.Module):
     """A spiking conv layer on time-major maps: LIF -> conv -> norm.
 
     Membrane potentials in, membrane potentials out (the neuron fires on the
@@ -50,11 +51,3 @@ class SpikingConvModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return seq_apply(self.conv, self.lif(x))
-
-    def switch_to_deploy(self) -> None:
-        """Re-parameterise for inference, as mmpretrain's RepVGG does: fold
-        every BN into its conv and turn each neuron into a threshold for
-        one time step (:func:`spikedet.models.spiking.reparam.
-        reparameterize`). Needs eval mode; the result is inference-only."""
-        from .reparam import reparameterize  # reparam imports this module
-        reparameterize(self)

@@ -250,6 +250,17 @@ def reparameterize(module: nn.Module, check_eval: bool = True) -> nn.Module:
     return module
 
 
+class DeployMixin:
+    """Gives a spiking module ``switch_to_deploy()``, the method mmpretrain's
+    RepVGG and MobileOne offer: see :func:`reparameterize`."""
+
+    def switch_to_deploy(self) -> None:
+        """Re-parameterise for inference: fold every BN into its conv and
+        turn each neuron into a threshold for one time step. Needs eval
+        mode; the result is inference-only."""
+        reparameterize(self)
+
+
 def supports_deploy(module_type: type) -> bool:
     """Whether a model class takes a ``deploy`` argument."""
     return 'deploy' in inspect.signature(module_type.__init__).parameters

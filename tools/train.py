@@ -8,10 +8,6 @@ import os
 
 from mmengine.config import Config, DictAction
 
-from spikedet.utils.dist import setup_cpu_distributed
-from spikedet.utils.setup_env import (build_runner, check_data_paths,
-                                      check_pretrained_paths, load_config)
-
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a spikedet model')
@@ -52,6 +48,11 @@ def parse_args() -> argparse.Namespace:
 
 
 def build_cfg(args: argparse.Namespace) -> Config:
+    # spikedet is imported here, not at the top, so that --help is quick.
+    from spikedet.utils.checkpoint import check_checkpoint_file
+    from spikedet.utils.setup_env import (check_data_paths,
+                                          check_pretrained_paths, load_config)
+
     cfg, _ = load_config(args.config, args.launcher, args.cfg_options,
                          args.work_dir)
 
@@ -78,6 +79,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
+        check_checkpoint_file(args.resume)  # before building anything
         cfg.resume = True
         cfg.load_from = args.resume
 
@@ -91,6 +93,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    from spikedet.utils.dist import setup_cpu_distributed
+    from spikedet.utils.setup_env import build_runner
     cfg = build_cfg(args)
     setup_cpu_distributed(cfg)  # --launcher pytorch without CUDA: gloo
     build_runner(cfg).train()

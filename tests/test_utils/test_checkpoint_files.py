@@ -168,3 +168,16 @@ def test_tools_test_stops_at_once(good, tmp_path, monkeypatch):
     tool = runpy.run_path(osp.join(root, 'tools', 'test.py'))
     with pytest.raises(CheckpointFileError, match='cut.pth'):
         tool['main']()
+
+
+def test_tools_train_resume_stops_at_once(good, tmp_path, monkeypatch):
+    import runpy
+    import sys
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    bad = _truncated(good, str(tmp_path / 'cut.pth'))
+    config = osp.join(root, 'configs', 'quickstart',
+                      'metaspikeformer-tiny-t1_fashion-mnist.py')
+    monkeypatch.setattr(sys, 'argv', ['train.py', config, '--resume', bad])
+    tool = runpy.run_path(osp.join(root, 'tools', 'train.py'))
+    with pytest.raises(CheckpointFileError, match='cut.pth'):
+        tool['build_cfg'](tool['parse_args']())

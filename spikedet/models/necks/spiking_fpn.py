@@ -1,4 +1,5 @@
 """Spiking Feature Pyramid Network for time-keeping spiking backbones."""
+import functools
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -26,7 +27,10 @@ class SpikingFPN(DeployMixin, BaseModule):
       (addition of membrane potentials, as the backbones' shortcuts do);
     * output: ``LIF -> 3x3 conv -> norm``, then the time axis is collapsed
       (``time_aggregation``), so the heads get ordinary ``[B, C, H, W]``
-      maps and any mmdet/mmseg head can follow.
+      maps and any mmdet/mmseg head can follow; with
+      ``time_aggregation=None`` the outputs stay time-major for spiking heads
+      (``spikedet.SpikingRPNHead``, ``spikedet.SpikingStandardRoIHead``,
+      ``spikedet.SpikingRetinaHead``), as in the paper's detection code.
 
     Extra levels (``num_outs`` beyond the used backbone levels), as mmdet's
     FPN: without ``add_extra_convs``, 1x1 max-pooling with stride 2 of the
@@ -70,9 +74,11 @@ class SpikingFPN(DeployMixin, BaseModule):
             max-pooling; ``'on_input'`` (True), ``'on_lateral'`` or
             ``'on_output'`` for spiking stride-2 convs on the last backbone
             map, lateral or output. Defaults to False.
-        time_aggregation (str): How outputs collapse the time axis:
-            ``'mean'``, ``'sum'``, ``'last'`` or ``'learnable'`` (see
-            :class:`TemporalAggregation`). Defaults to ``'mean'``.
+        time_aggregation (str, optional): How outputs collapse the time
+            axis: ``'mean'``, ``'sum'``, ``'last'`` or ``'learnable'`` (see
+            :class:`TemporalAggregation`); None keeps it: every output is a
+            time-major ``[T, B, C, H, W]`` map, for spiking heads
+            (``spikedet.SpikingRPNHead``, ...). Defaults to ``'mean'``.
         neuron_cfg (dict, optional): Neuron config for every neuron.
             Defaults to None (the paper's LIF).
         norm_cfg (dict, optional): Norm layer after each conv (mmcv config,
@@ -97,7 +103,7 @@ class SpikingFPN(DeployMixin, BaseModule):
         start_level: int = 0,
         end_level: int = -1,
         add_extra_convs: Union[bool, str] = False,
-        time_aggregation: str = 'mean',
+        time_aggregation: Optional[str] = 'mean',
         neuron_cfg: Optional[dict] = None,
         norm_cfg: Optional[dict] = dict(type='BN', requires_grad=True),
         upsample_cfg: dict = dict(mode='nearest'),
@@ -174,9 +180,10 @@ class SpikingFPN(DeployMixin, BaseModule):
         # Every time-major output (used levels + extra conv levels) is
         # collapsed over time; max-pooled extra levels come after that.
         self.time_aggregation = time_aggregation
-        self.aggregate = TemporalAggregation(
-            T, [out_channels] * (used_levels + num_extra_convs),
-            mode=time_aggregation)
+        self.aggregate = None if time_aggregation is None else \
+            TemporalAggregation(
+                T, [out_channels] * (used_levels + num_extra_convs),
+                mode=time_aggregation)
         if deploy:
             reparameterize(self, check_eval=False)
 
@@ -198,7 +205,8 @@ class SpikingFPN(DeployMixin, BaseModule):
                 W_i]``, one per entry of ``in_channels``.
 
         Returns:
-            tuple[Tensor]: ``num_outs`` maps ``[B, out_channels, H, W]``.
+            tuple[Tensor]: ``num_outs`` maps ``[B, out_channels, H, W]``
+            (``[T, B, out_channels, H, W]`` with ``time_aggregation=None``).
         """
         check_time_major_inputs(inputs, self.T, self.in_channels,
                                 type(self).__name__)
@@ -223,7 +231,11 @@ class SpikingFPN(DeployMixin, BaseModule):
             for i in range(used_levels + 1, self.num_outs):
                 outs.append(self.fpn_convs[i](outs[-1]))
 
-        outs = list(self.aggregate(outs))
+        if self.aggregate is not None:
+            outs = list(self.aggregate(outs))
         while len(outs) < self.num_outs:
-            outs.append(F.max_pool2d(outs[-1], 1, stride=2))
+            last = outs[-1]
+            pool = functools.partial(F.max_pool2d, kernel_size=1, stride=2)
+            outs.append(
+                pool(last) if last.dim() == 4 else seq_apply(pool, last))
         return tuple(outs)

@@ -19,9 +19,8 @@ import re
 import shutil
 import sys
 import warnings
-from typing import List
-
 from setuptools import find_packages, setup
+from typing import List
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -74,8 +73,9 @@ def add_mim_extension() -> None:
             shutil.copyfile(src, dst)
         elif osp.isdir(src):
             shutil.copytree(
-                src, dst, ignore=shutil.ignore_patterns('__pycache__',
-                                                        '*.pyc'))
+                src,
+                dst,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
         else:
             warnings.warn(f'Cannot copy {src} into spikedet/.mim.')
 
@@ -93,8 +93,8 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         keywords='spiking neural networks, object detection, semantic '
         'segmentation, OpenMMLab',
-        packages=find_packages(exclude=('tests', 'tests.*', 'configs',
-                                        'tools', 'demo')),
+        packages=find_packages(
+            exclude=('tests', 'tests.*', 'configs', 'tools', 'demo')),
         include_package_data=True,
         package_data={
             'spikedet': [

@@ -44,8 +44,8 @@ def _installed_version(name: str) -> Optional[str]:
 
 def find_problems(
         requirements: Iterable[str],
-        installed: Optional[Callable[[str], Optional[str]]] = None
-) -> List[str]:
+        installed: Optional[Callable[[str],
+                                     Optional[str]]] = None) -> List[str]:
     """Compare requirements with what is installed.
 
     Args:

@@ -16,8 +16,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Inference on an image or a folder of images',
         usage='%(prog)s CONFIG [CHECKPOINT] INPUT [options]')
-    parser.add_argument('config', help='config file (mmpretrain, mmdet or '
-                        'mmseg default_scope)')
+    parser.add_argument(
+        'config',
+        help='config file (mmpretrain, mmdet or '
+        'mmseg default_scope)')
     parser.add_argument(
         'paths',
         nargs='+',
@@ -27,7 +29,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out-dir', default='outputs', help='output folder (vis/, preds/)')
     parser.add_argument(
-        '--device', default=None, help='cpu, cuda, cuda:1, ... (default: '
+        '--device',
+        default=None,
+        help='cpu, cuda, cuda:1, ... (default: '
         'cuda if available)')
     parser.add_argument(
         '--score-thr',

@@ -26,8 +26,7 @@ TASKS = {
     'mmseg': 'segmentation'
 }
 #: File endings read as images from a folder.
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def list_images(inputs: str) -> List[str]:
@@ -139,8 +138,9 @@ def build_inferencer(cfg: Config,
         # The libraries warn that they fall back to COCO/Cityscapes
         # classes; the config's classes replace those below.
         if meta:
-            warnings.filterwarnings('ignore', message='.*(COCO|cityscapes) '
-                                    'classes.*')
+            warnings.filterwarnings(
+                'ignore', message='.*(COCO|cityscapes) '
+                'classes.*')
             warnings.filterwarnings('ignore', message='.*dataset_meta.*')
         if scope == 'mmpretrain':
             from mmpretrain.apis import ImageClassificationInferencer
@@ -207,8 +207,9 @@ def _detection_records(results: Sequence[dict],
                        score_thr: float) -> List[dict]:
     records = []
     for res in results:
-        keep = [i for i, s in enumerate(res.get('scores', []))
-                if s >= score_thr]
+        keep = [
+            i for i, s in enumerate(res.get('scores', [])) if s >= score_thr
+        ]
         record = dict(score_thr=score_thr)
         for key in ('labels', 'scores', 'bboxes', 'masks'):
             if key in res:
@@ -286,8 +287,8 @@ def run_inference(config: str,
             no_save_vis=False,
             no_save_pred=True)
         records = _detection_records(
-            out['predictions'],
-            inferencer.model.dataset_meta.get('classes'), score_thr)
+            out['predictions'], inferencer.model.dataset_meta.get('classes'),
+            score_thr)
     else:
         first = inferencer.num_pred_imgs
         out = inferencer(

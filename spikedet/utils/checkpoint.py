@@ -73,10 +73,9 @@ _GETATTR_ALLOWED: Tuple[Tuple[type, Tuple[str, ...]], ...] = (
 )
 
 # numpy dtypes whose arrays/scalars may appear in a checkpoint.
-_NUMPY_DTYPES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
-                 'uint16', 'uint32', 'uint64', 'float16', 'float32',
-                 'float64', 'longdouble', 'complex64', 'complex128',
-                 'clongdouble')
+_NUMPY_DTYPES = ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
+                 'uint32', 'uint64', 'float16', 'float32', 'float64',
+                 'longdouble', 'complex64', 'complex128', 'clongdouble')
 
 
 def _checkpoint_getattr(obj: Any, name: str) -> Any:
@@ -224,9 +223,8 @@ def checkpoint_file_problem(filename: str) -> Optional[str]:
     try:
         with zipfile.ZipFile(filename) as zf:
             names = zf.namelist()
-            last = max(zf.infolist(),
-                       key=lambda i: i.header_offset,
-                       default=None)
+            last = max(
+                zf.infolist(), key=lambda i: i.header_offset, default=None)
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         return ('it starts like a torch.save zip archive but its end is '
                 f'missing or damaged ({e}): the file is truncated, e.g. an '
@@ -269,9 +267,9 @@ def _is_read_error(e: RuntimeError) -> bool:
     """Whether a ``RuntimeError`` of ``torch.load`` is about the file's
     bytes (damaged zip records) rather than its content."""
     msg = str(e)
-    return any(words in msg for words in ('PytorchStreamReader',
-                                          'zip archive', 'unexpected EOF',
-                                          'might be corrupted'))
+    return any(
+        words in msg for words in ('PytorchStreamReader', 'zip archive',
+                                   'unexpected EOF', 'might be corrupted'))
 
 
 def load_local_checkpoint(filename: str,

@@ -29,8 +29,9 @@ def images(tmp_path_factory):
     folder = tmp_path_factory.mktemp('images')
     rng = np.random.RandomState(0)
     for name in ('a.png', 'b.jpg'):
-        cv2.imwrite(str(folder / name),
-                    rng.randint(0, 256, (64, 64, 3)).astype(np.uint8))
+        cv2.imwrite(
+            str(folder / name),
+            rng.randint(0, 256, (64, 64, 3)).astype(np.uint8))
     (folder / 'notes.txt').write_text('not an image')
     return str(folder)
 
@@ -40,7 +41,10 @@ def test_folder_random_weights(images, tmp_path, task):
     out = str(tmp_path / 'out')
     with pytest.warns(UserWarning, match='random'):
         records = run_inference(
-            osp.join(QUICKSTART, CONFIGS[task]), images, out, device='cpu',
+            osp.join(QUICKSTART, CONFIGS[task]),
+            images,
+            out,
+            device='cpu',
             score_thr=0.)
     assert len(records) == 2
     for stem in ('a', 'b'):
@@ -49,15 +53,15 @@ def test_folder_random_weights(images, tmp_path, task):
         drawn = cv2.imread(osp.join(out, record['vis']))
         assert drawn is not None and drawn.shape == (64, 64, 3)
         assert record['task'] == task
-        assert record['image'].endswith(stem + ('.png' if stem == 'a'
-                                                else '.jpg'))
+        assert record['image'].endswith(stem +
+                                        ('.png' if stem == 'a' else '.jpg'))
         assert record['checkpoint'] is None
         if task == 'classification':
             # class names from the config's dataset, not ImageNet's
             assert record['pred_class'] in FASHION
             assert len(record['topk_scores']) == 5
-            assert record['topk_scores'] == sorted(record['topk_scores'],
-                                                   reverse=True)
+            assert record['topk_scores'] == sorted(
+                record['topk_scores'], reverse=True)
         elif task == 'detection':
             assert record['labels'] and len(record['labels']) == len(
                 record['bboxes']) == len(record['scores'])
@@ -68,8 +72,7 @@ def test_folder_random_weights(images, tmp_path, task):
                 osp.join(out, record['label_map']), cv2.IMREAD_UNCHANGED)
             assert label_map.shape == (64, 64)
             assert sum(record['pixels_per_class'].values()) == 64 * 64
-            assert set(record['pixels_per_class']) <= {'background',
-                                                       *FASHION}
+            assert set(record['pixels_per_class']) <= {'background', *FASHION}
 
 
 def test_checkpoint_weights_are_used(images, tmp_path):
@@ -90,11 +93,21 @@ def test_checkpoint_weights_are_used(images, tmp_path):
         state[k] = torch.zeros_like(state[k])
         state[k][7] = 100.
     ckpt = str(tmp_path / 'model.pth')
-    torch.save({'state_dict': state,
-                'meta': {'dataset_meta': {'classes': FASHION}}}, ckpt)
-    records = run_inference(cfg_path, osp.join(images, 'a.png'),
-                            str(tmp_path / 'out'), checkpoint=ckpt,
-                            device='cpu')
+    torch.save(
+        {
+            'state_dict': state,
+            'meta': {
+                'dataset_meta': {
+                    'classes': FASHION
+                }
+            }
+        }, ckpt)
+    records = run_inference(
+        cfg_path,
+        osp.join(images, 'a.png'),
+        str(tmp_path / 'out'),
+        checkpoint=ckpt,
+        device='cpu')
     assert len(records) == 1
     assert records[0]['pred_label'] == 7
     assert records[0]['pred_class'] == 'Sneaker'
@@ -107,14 +120,16 @@ def test_bad_inputs(tmp_path, images):
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match='holds no image'):
         list_images(str(empty))
-    assert [osp.basename(p) for p in list_images(images)] == ['a.png',
-                                                             'b.jpg']
+    assert [osp.basename(p) for p in list_images(images)] == ['a.png', 'b.jpg']
     bad = tmp_path / 'cut.pth'
     bad.write_bytes(b'PK\x03\x04' + b'\0' * 100)
     from spikedet.utils.checkpoint import CheckpointFileError
     with pytest.raises(CheckpointFileError, match='cut.pth'):
-        run_inference(osp.join(QUICKSTART, CONFIGS['classification']),
-                      images, str(tmp_path / 'out'), checkpoint=str(bad))
+        run_inference(
+            osp.join(QUICKSTART, CONFIGS['classification']),
+            images,
+            str(tmp_path / 'out'),
+            checkpoint=str(bad))
 
 
 def test_cli(images, tmp_path):

@@ -16,7 +16,8 @@ try:
 except ImportError:  # make setup installs it; a missing teacher is a failure
     pytest.fail(
         "timm (the distillation teacher) is not installed: pip install "
-        "'spikedet[distill]' or run make setup", pytrace=False)
+        "'spikedet[distill]' or run make setup",
+        pytrace=False)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: The paper's CAFormer-B36 (timm's count).
@@ -65,8 +66,9 @@ def test_caformer_b36_teacher_trains_one_iteration():
     gen = torch.Generator().manual_seed(0)
     data = dict(
         inputs=[
-            torch.randint(0, 256, (3, 32, 32), generator=gen,
-                          dtype=torch.uint8) for _ in range(2)
+            torch.randint(
+                0, 256, (3, 32, 32), generator=gen, dtype=torch.uint8)
+            for _ in range(2)
         ],
         data_samples=[DataSample().set_gt_label(i) for i in (1, 500)])
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -39,9 +39,9 @@ RECIPES = {
                   f'backbone={_backbone()}, neck=dict(in_channels={CH})'),
     'fcos': ('mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py',
              f'backbone={_backbone()}, neck=dict(in_channels={CH})'),
-    'detr': ('mmdet::detr/detr_r50_8xb2-150e_coco.py',
-             f'backbone={_backbone((3, ))}, '
-             f'neck=dict(in_channels=[{CH[3]}])'),
+    'detr':
+    ('mmdet::detr/detr_r50_8xb2-150e_coco.py', f'backbone={_backbone((3, ))}, '
+     f'neck=dict(in_channels=[{CH[3]}])'),
     # mmseg: the recipe adds pretrained=None (see test below)
     'upernet': ('mmseg::upernet/upernet_r50_4xb2-40k_cityscapes-512x1024.py',
                 f'pretrained=None, backbone={_backbone()}, '
@@ -76,7 +76,9 @@ def _det_batch():
     from mmdet.testing import demo_mm_inputs
     torch.manual_seed(0)
     return demo_mm_inputs(
-        batch_size=2, image_shapes=(3, 64, 64), num_items=[3, 2],
+        batch_size=2,
+        image_shapes=(3, 64, 64),
+        num_items=[3, 2],
         num_classes=80)
 
 
@@ -86,13 +88,14 @@ def _seg_batch(num_classes: int):
     gen = torch.Generator().manual_seed(0)
     inputs, samples = [], []
     for _ in range(2):
-        inputs.append(torch.randint(0, 256, (3, 64, 64), generator=gen,
-                                    dtype=torch.uint8))
+        inputs.append(
+            torch.randint(
+                0, 256, (3, 64, 64), generator=gen, dtype=torch.uint8))
         sample = SegDataSample(
-            metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                          pad_shape=(64, 64)))
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, num_classes, (1, 64, 64), generator=gen))
+            metainfo=dict(
+                img_shape=(64, 64), ori_shape=(64, 64), pad_shape=(64, 64)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, 64, 64), generator=gen))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
@@ -101,8 +104,11 @@ def _cls_batch():
     from mmpretrain.structures import DataSample
     gen = torch.Generator().manual_seed(0)
     return dict(
-        inputs=[torch.randint(0, 256, (3, 64, 64), generator=gen,
-                              dtype=torch.uint8) for _ in range(2)],
+        inputs=[
+            torch.randint(
+                0, 256, (3, 64, 64), generator=gen, dtype=torch.uint8)
+            for _ in range(2)
+        ],
         data_samples=[DataSample().set_gt_label(i) for i in (3, 7)])
 
 
@@ -117,14 +123,15 @@ def _train_step(cfg: Config, data: dict) -> dict:
     before = [p.detach().clone() for p in model.backbone.parameters()]
     losses = model.train_step(data, optim_wrapper)
     assert losses and all(torch.isfinite(v).all() for v in losses.values())
-    moved = [not torch.equal(b, p.detach())
-             for b, p in zip(before, model.backbone.parameters())]
+    moved = [
+        not torch.equal(b, p.detach())
+        for b, p in zip(before, model.backbone.parameters())
+    ]
     assert any(moved), 'the optimizer step left the backbone unchanged'
     return losses
 
 
-@pytest.mark.parametrize('name', ['faster-rcnn', 'retinanet', 'fcos',
-                                  'detr'])
+@pytest.mark.parametrize('name', ['faster-rcnn', 'retinanet', 'fcos', 'detr'])
 def test_mmdet_swap_in_trains(tmp_path, name):
     cfg = _user_config(tmp_path, name, '')
     _train_step(cfg, _det_batch())
@@ -184,8 +191,10 @@ def test_pretrained_argument_like_mmseg(tmp_path):
     torch.save({'state_dict': src.state_dict()}, str(tmp_path / 'w.pth'))
     with pytest.warns(UserWarning):
         dst = MODELS.build(
-            dict(type='MetaSpikeFormer', arch=TINY,
-                 pretrained=str(tmp_path / 'w.pth')))
+            dict(
+                type='MetaSpikeFormer',
+                arch=TINY,
+                pretrained=str(tmp_path / 'w.pth')))
     dst.init_weights()
     for key, value in src.state_dict().items():
         assert torch.equal(value, dst.state_dict()[key]), key

@@ -17,7 +17,8 @@ def _fake(versions):
 def test_fitting_versions_pass():
     reqs = ['mmcv>=2.0.0,<2.2.0', 'torch>=2.1.0', 'numpy']
     assert compat.find_problems(
-        reqs, _fake({
+        reqs,
+        _fake({
             'mmcv': '2.1.0',
             'torch': '2.14.1+cu130',
             'numpy': '2.4.6'
@@ -56,11 +57,11 @@ def test_extras_are_not_checked():
 def test_check_dependencies_raises_and_can_be_skipped(monkeypatch):
     monkeypatch.setattr(compat, 'spikedet_requirements',
                         lambda: ['mmcv>=2.0.0,<2.2.0'])
-    monkeypatch.setattr(compat, '_installed_version',
-                        lambda name: '2.2.0')
+    monkeypatch.setattr(compat, '_installed_version', lambda name: '2.2.0')
     monkeypatch.delenv(compat.SKIP_ENV, raising=False)
-    with pytest.raises(compat.IncompatibleDependencyError,
-                       match='mmcv 2.2.0 is installed'):
+    with pytest.raises(
+            compat.IncompatibleDependencyError,
+            match='mmcv 2.2.0 is installed'):
         compat.check_dependencies()
     monkeypatch.setenv(compat.SKIP_ENV, '1')
     compat.check_dependencies()
@@ -78,8 +79,9 @@ def test_installed_stack_fits_spikedet_ranges():
     pins = {r.name: r for r in read('stack.txt')}
     for req in read('runtime.txt'):
         assert req.name in pins, f'{req.name} is not pinned in stack.txt'
-        pinned = [s.version for s in pins[req.name].specifier
-                  if s.operator == '==']
+        pinned = [
+            s.version for s in pins[req.name].specifier if s.operator == '=='
+        ]
         for version in pinned:
-            assert req.specifier.contains(Version(version), True), (
-                req, version)
+            assert req.specifier.contains(Version(version),
+                                          True), (req, version)

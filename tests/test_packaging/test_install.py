@@ -82,9 +82,9 @@ def wheel_env(tmp_path_factory):
     wheels = list(dist.glob('spikedet-*.whl'))
     assert len(wheels) == 1, wheels
     venv = work / 'venv'
-    subprocess.run(
-        [sys.executable, '-m', 'venv', '--without-pip',
-         str(venv)], check=True)
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip',
+                    str(venv)],
+                   check=True)
     site = _site_packages(str(venv))
     stack = [p for p in sys.path if p.endswith('site-packages')]
     with open(osp.join(site, '_spikedet_stack.pth'), 'w') as f:
@@ -99,8 +99,8 @@ def wheel_env(tmp_path_factory):
     ],
                    check=True,
                    env=_clean_env())
-    return dict(wheel=str(wheels[0]), python=str(venv / 'bin' / 'python'),
-                site=site)
+    return dict(
+        wheel=str(wheels[0]), python=str(venv / 'bin' / 'python'), site=site)
 
 
 def test_wheel_ships_configs_and_ranges(wheel_env):

@@ -6,11 +6,11 @@ import textwrap
 
 
 def _run(code: str) -> str:
-    out = subprocess.run([sys.executable, '-c',
-                          textwrap.dedent(code)],
-                         capture_output=True,
-                         text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout
 

@@ -47,7 +47,8 @@ def test_complete_checkpoint_passes_and_loads(good):
     assert checkpoint_file_problem(good) is None
     check_checkpoint_file(good)
     ckpt = _load_checkpoint(good, map_location='cpu')
-    assert torch.equal(ckpt['state_dict']['w'], _state_dict()['state_dict']['w'])
+    assert torch.equal(ckpt['state_dict']['w'],
+                       _state_dict()['state_dict']['w'])
 
 
 def test_loader_is_mmengines_local_loader():
@@ -163,8 +164,9 @@ def test_tools_test_stops_at_once(good, tmp_path, monkeypatch):
     import sys
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     bad = _truncated(good, str(tmp_path / 'cut.pth'))
-    monkeypatch.setattr(sys, 'argv',
-                        ['test.py', str(tmp_path / 'no_config.py'), bad])
+    monkeypatch.setattr(
+        sys, 'argv',
+        ['test.py', str(tmp_path / 'no_config.py'), bad])
     tool = runpy.run_path(osp.join(root, 'tools', 'test.py'))
     with pytest.raises(CheckpointFileError, match='cut.pth'):
         tool['main']()

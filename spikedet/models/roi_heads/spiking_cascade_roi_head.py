@@ -3,9 +3,7 @@ import torch
 from mmdet.models.roi_heads import CascadeRoIHead
 
 from spikedet.registry import MODELS, init_in_scope
-from ..spiking import check_num_steps
-from .spiking_standard_roi_head import (Maps, SpikingRoIHeadMixin,
-                                        set_heads_time_steps)
+from .spiking_standard_roi_head import Maps, SpikingRoIHeadMixin
 
 
 @MODELS.register_module()
@@ -27,15 +25,7 @@ class SpikingCascadeRoIHead(SpikingRoIHeadMixin, CascadeRoIHead):
 
     @init_in_scope('mmdet')
     def __init__(self, T: int, **kwargs) -> None:
-        name = type(self).__name__
-        self.T = check_num_steps(T, name)
-        kwargs.update(
-            set_heads_time_steps(
-                T, name,
-                dict(
-                    bbox_head=kwargs.get('bbox_head'),
-                    mask_head=kwargs.get('mask_head'))))
-        super().__init__(**kwargs)
+        super().__init__(**self._init_time_steps(T, kwargs))
 
     def _bbox_forward(self, stage: int, x: Maps, rois: torch.Tensor) -> dict:
         bbox_feats = self._roi_feats(self.bbox_roi_extractor[stage], x, rois)

@@ -59,6 +59,16 @@ class SpikingRoIHeadMixin:
     Samplers that use the image features (OHEM) are not supported.
     """
 
+    def _init_time_steps(self, T: int, kwargs: dict) -> dict:
+        """Set ``self.T`` and give the bbox/mask head configs in
+        ``kwargs`` (the RoI head's arguments) the same ``T``."""
+        name = type(self).__name__
+        self.T = check_num_steps(T, name)
+        if kwargs.get('shared_head') is not None:
+            raise ValueError(f'{name} does not support a shared_head.')
+        heads = {k: kwargs.get(k) for k in ('bbox_head', 'mask_head')}
+        return dict(kwargs, **set_heads_time_steps(T, name, heads))
+
     def _batch_major(self, x: Sequence[torch.Tensor]) -> Maps:
         check_time_major(x, self.T, type(self).__name__)
         return tuple(lvl.transpose(0, 1) for lvl in x)
@@ -103,17 +113,7 @@ class SpikingStandardRoIHead(SpikingRoIHeadMixin, StandardRoIHead):
 
     @init_in_scope('mmdet')
     def __init__(self, T: int, **kwargs) -> None:
-        name = type(self).__name__
-        self.T = check_num_steps(T, name)
-        if kwargs.get('shared_head') is not None:
-            raise ValueError(f'{name} does not support a shared_head.')
-        kwargs.update(
-            set_heads_time_steps(
-                T, name,
-                dict(
-                    bbox_head=kwargs.get('bbox_head'),
-                    mask_head=kwargs.get('mask_head'))))
-        super().__init__(**kwargs)
+        super().__init__(**self._init_time_steps(T, kwargs))
 
     def _bbox_forward(self, x: Maps, rois: torch.Tensor) -> dict:
         bbox_feats = self._roi_feats(self.bbox_roi_extractor, x, rois)

@@ -126,6 +126,17 @@ class SpikingConvFCBBoxHead(ConvFCBBoxHead):
         return cls_score, bbox_pred
 
 
+def _shared_branches(num_convs: int, num_fcs: int) -> dict:
+    """Branch sizes of a head with only shared convs and fcs."""
+    return dict(
+        num_shared_convs=num_convs,
+        num_shared_fcs=num_fcs,
+        num_cls_convs=0,
+        num_cls_fcs=0,
+        num_reg_convs=0,
+        num_reg_fcs=0)
+
+
 @MODELS.register_module()
 class SpikingShared2FCBBoxHead(SpikingConvFCBBoxHead):
     """Spiking version of mmdet's ``Shared2FCBBoxHead``: two shared spiking
@@ -138,13 +149,8 @@ class SpikingShared2FCBBoxHead(SpikingConvFCBBoxHead):
 
     def __init__(self, fc_out_channels: int = 1024, **kwargs) -> None:
         super().__init__(
-            num_shared_convs=0,
-            num_shared_fcs=2,
-            num_cls_convs=0,
-            num_cls_fcs=0,
-            num_reg_convs=0,
-            num_reg_fcs=0,
             fc_out_channels=fc_out_channels,
+            **_shared_branches(0, 2),
             **kwargs)
 
 
@@ -161,11 +167,6 @@ class SpikingShared4Conv1FCBBoxHead(SpikingConvFCBBoxHead):
 
     def __init__(self, fc_out_channels: int = 1024, **kwargs) -> None:
         super().__init__(
-            num_shared_convs=4,
-            num_shared_fcs=1,
-            num_cls_convs=0,
-            num_cls_fcs=0,
-            num_reg_convs=0,
-            num_reg_fcs=0,
             fc_out_channels=fc_out_channels,
+            **_shared_branches(4, 1),
             **kwargs)

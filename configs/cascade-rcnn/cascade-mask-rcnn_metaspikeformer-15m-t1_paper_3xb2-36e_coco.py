@@ -116,9 +116,8 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='RandomChoice',
-        transforms=[
-            {{_base_.multi_scale_resize}}, {{_base_.resize_crop_resize}}
-        ]),
+        transforms=[{{_base_.multi_scale_resize}},
+                    {{_base_.resize_crop_resize}}]),
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))

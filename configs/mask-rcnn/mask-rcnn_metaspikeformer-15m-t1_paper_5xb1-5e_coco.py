@@ -103,9 +103,7 @@ train_pipeline = [
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='Resize', scale=(853, 512), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='RandomChoice',
-        transforms=[{{_base_.resize_crop_resize}}]),
+    dict(type='RandomChoice', transforms=[{{_base_.resize_crop_resize}}]),
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(

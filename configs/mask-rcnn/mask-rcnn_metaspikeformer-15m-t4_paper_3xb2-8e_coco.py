@@ -42,9 +42,8 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='RandomChoice',
-        transforms=[
-            {{_base_.multi_scale_resize}}, {{_base_.resize_crop_resize}}
-        ]),
+        transforms=[{{_base_.multi_scale_resize}},
+                    {{_base_.resize_crop_resize}}]),
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(

@@ -1,79 +1,52 @@
 """spikedet's registries: children of mmengine's roots, scoped ``spikedet``.
 
-mmdet's, mmseg's and mmpretrain's registries are children of the same mmengine
-roots. A lookup walks from a child up to the root but never sideways into a
-sibling, so every spikedet module is registered twice by the decorators below:
+Every spikedet class is registered once, here, as mmyolo does: nothing of
+spikedet lands in mmengine's root registries. mmdet's, mmseg's and
+mmpretrain's registries are children of the same roots, and a scoped name
+such as ``type='spikedet.MetaSpikeFormer'`` resolves from any of their
+default scopes: mmengine imports ``spikedet.registry``, finds the
+``spikedet`` child of the root and imports the child's ``locations``
+(``spikedet.models``, ...), which registers the classes. A plain
+``type='MetaSpikeFormer'`` resolves only with ``default_scope='spikedet'``.
 
-* in spikedet's own child registry, so configs of any library can say
-  ``type='spikedet.MetaSpikeFormer'`` (the scope prefix imports spikedet by
-  itself, as mmseg's configs do with ``mmpretrain.ConvNeXt``);
-* in mmengine's root registry, so the plain name ``type='MetaSpikeFormer'``
-  works from ``default_scope='mmdet'``, ``'mmseg'`` or ``'mmpretrain'`` after
-  ``custom_imports=dict(imports=['spikedet'], allow_failed_imports=False)``.
+Register a new class with::
+
+    from spikedet.registry import MODELS
+
+    @MODELS.register_module()
+    class MyNeck(BaseModule):
+        ...
 """
 import functools
-from typing import Callable, Optional, Type
+from typing import Callable
 
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import DefaultScope, Registry
 
-MODELS = Registry(
-    'model', parent=MMENGINE_MODELS, scope='spikedet',
-    locations=['spikedet.models'])
 
-HOOKS = Registry(
-    'hook', parent=MMENGINE_HOOKS, scope='spikedet',
-    locations=['spikedet.engine'])
-
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    'optim_wrapper_constructor',
-    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    scope='spikedet',
-    locations=['spikedet.engine'])
+def _child_of(root: Registry, location: str) -> Registry:
+    """spikedet's child of an mmengine root registry, filled by importing
+    ``location``."""
+    return Registry(
+        root.name, parent=root, scope='spikedet', locations=[location])
 
 
-def _register_twice(own: Registry, root: Registry,
-                    name: Optional[str] = None) -> Callable[[Type], Type]:
-
-    def decorator(cls: Type) -> Type:
-        own.register_module(name=name, module=cls)
-        root.register_module(name=name, module=cls)
-        return cls
-
-    return decorator
-
-
-def register_model(name: Optional[str] = None) -> Callable[[Type], Type]:
-    """Register a model class in spikedet's and mmengine's MODELS registries.
-
-    Args:
-        name (str, optional): Registered name. Defaults to the class name.
-    """
-    return _register_twice(MODELS, MMENGINE_MODELS, name)
-
-
-def register_hook(name: Optional[str] = None) -> Callable[[Type], Type]:
-    """Register a hook class in spikedet's and mmengine's HOOKS registries.
-
-    Args:
-        name (str, optional): Registered name. Defaults to the class name.
-    """
-    return _register_twice(HOOKS, MMENGINE_HOOKS, name)
-
-
-def register_optim_wrapper_constructor(
-        name: Optional[str] = None) -> Callable[[Type], Type]:
-    """Register an optimizer wrapper constructor in spikedet's and mmengine's
-    OPTIM_WRAPPER_CONSTRUCTORS registries.
-
-    Args:
-        name (str, optional): Registered name. Defaults to the class name.
-    """
-    return _register_twice(OPTIM_WRAPPER_CONSTRUCTORS,
-                           MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS, name)
+#: Models: backbones, necks, heads, losses, classifiers.
+MODELS = _child_of(MMENGINE_MODELS, 'spikedet.models')
+#: Runner hooks.
+HOOKS = _child_of(MMENGINE_HOOKS, 'spikedet.engine')
+#: Optimizer wrapper constructors.
+OPTIM_WRAPPER_CONSTRUCTORS = _child_of(MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+                                       'spikedet.engine')
+#: Datasets.
+DATASETS = _child_of(MMENGINE_DATASETS, 'spikedet.datasets')
+#: Data transforms.
+TRANSFORMS = _child_of(MMENGINE_TRANSFORMS, 'spikedet.datasets')
 
 
 def init_in_scope(scope: str) -> Callable[[Callable], Callable]:

@@ -31,12 +31,13 @@ A matching dataset config::
 import functools
 import gzip
 import hashlib
-import json
 import os
 import os.path as osp
 from typing import Dict, Optional, Tuple
 
 import numpy as np
+
+from .generated import claim_out_dir, is_finished, read_meta, write_meta
 
 #: The 10 Fashion-MNIST classes, in label order (label k is ``[k]``).
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress',
@@ -281,33 +282,8 @@ def _select(num: Optional[int], total: int, name: str) -> int:
     return int(num)
 
 
-def _read_json(path: str) -> Optional[dict]:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def _claim_out_dir(out_dir: str, old_meta: Optional[dict],
-                   params: dict) -> None:
-    """Refuse to overwrite PNGs this converter did not write; mark the
-    directory as an incomplete conversion until it finishes."""
-    ours = old_meta is not None and old_meta.get('generator') == _CLS_GENERATOR
-    if not ours:
-        for split in FASHION_MNIST_FILES:
-            path = osp.join(out_dir, split)
-            if osp.isdir(path) and any(
-                    n.endswith('.png') for n in os.listdir(path)):
-                raise FileExistsError(
-                    f'{path!r} already holds PNG files that '
-                    'convert_fashion_mnist_cls did not write (no meta.json of '
-                    'ours). Choose an empty or new --out-dir, or delete them '
-                    'yourself.')
-    os.makedirs(osp.join(out_dir, 'meta'), exist_ok=True)
-    with open(osp.join(out_dir, 'meta.json'), 'w') as f:
-        json.dump(dict(generator=_CLS_GENERATOR, complete=False,
-                       params=params), f, indent=2)
+def _has_png(path: str) -> bool:
+    return any(n.endswith('.png') for n in os.listdir(path))
 
 
 def _cls_files_present(out_dir: str, splits: Dict[str, int]) -> bool:
@@ -363,7 +339,6 @@ def convert_fashion_mnist_cls(out_dir: str,
         num_train=splits['train'],
         num_test=splits['test'],
     )
-    meta_path = osp.join(out_dir, 'meta.json')
     summary = dict(
         out_dir=out_dir,
         num_train=splits['train'],
@@ -372,13 +347,13 @@ def convert_fashion_mnist_cls(out_dir: str,
         ann_files={s: osp.join(out_dir, 'meta', f'{s}.txt') for s in splits},
         classes_file=osp.join(out_dir, 'meta', 'classes.txt'))
 
-    old = _read_json(meta_path)
-    if (old is not None and old.get('complete')
-            and old.get('params') == params
-            and _cls_files_present(out_dir, splits)):
+    old = read_meta(out_dir)
+    if is_finished(old, params) and _cls_files_present(out_dir, splits):
         return dict(summary, cached=True)
 
-    _claim_out_dir(out_dir, old, params)
+    claim_out_dir(out_dir, old, _CLS_GENERATOR, params,
+                  folders=list(FASHION_MNIST_FILES), make_dirs=['meta'],
+                  foreign=_has_png)
     for split, num in splits.items():
         images, labels = data[split]
         split_dir = osp.join(out_dir, split)
@@ -399,8 +374,7 @@ def convert_fashion_mnist_cls(out_dir: str,
             f.writelines(lines)
     with open(summary['classes_file'], 'w') as f:
         f.writelines(c + '\n' for c in FASHION_MNIST_CLASSES)
-    with open(meta_path, 'w') as f:
-        json.dump(dict(generator=_CLS_GENERATOR, complete=True,
-                       params=params, classes=list(FASHION_MNIST_CLASSES)),
-                  f, indent=2)
+    write_meta(out_dir, dict(generator=_CLS_GENERATOR, complete=True,
+                             params=params,
+                             classes=list(FASHION_MNIST_CLASSES)))
     return dict(summary, cached=False)

@@ -47,18 +47,20 @@ seeded PCG64 generator, so the output is identical across machines. The
 checksums in ``meta.json`` hash pixel arrays and annotation files, not PNG
 bytes (which depend on the zlib build).
 """
+import functools
 import hashlib
 import json
 import os
 import os.path as osp
 import shutil
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .fashion_mnist import (FASHION_MNIST_CLASSES, fashion_mnist_source_digest,
                             load_fashion_mnist)
+from .generated import claim_out_dir, is_finished, read_meta, write_meta
 
 #: Detection classes: the 10 Fashion-MNIST classes (COCO ids 1..10).
 SCENE_CLASSES = FASHION_MNIST_CLASSES
@@ -255,14 +257,6 @@ def _check_params(num_train, num_val, img_size, max_items, item_scale,
     return lo, hi
 
 
-def _read_json(path: str) -> Optional[dict]:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def _outputs_present(out_dir: str, counts: Dict[str, int]) -> bool:
     for split, num in counts.items():
         if not osp.isfile(
@@ -275,34 +269,85 @@ def _outputs_present(out_dir: str, counts: Dict[str, int]) -> bool:
     return True
 
 
-def _claim_out_dir(out_dir: str, old_meta: Optional[dict],
-                   params: dict) -> None:
-    """Make sure ``out_dir`` is ours to (re)write, then mark it incomplete.
-
-    A directory is ours if it holds no generated sub-folders yet or if its
-    ``meta.json`` was written by this generator (also by an interrupted run).
-    Anything else (e.g. a real dataset with the common ``img_dir/ann_dir``
-    layout) is refused instead of being overwritten.
-    """
-    ours = old_meta is not None and old_meta.get('generator') == _GENERATOR
-    if not ours:
-        for sub in ('img_dir', 'ann_dir', 'annotations'):
-            path = osp.join(out_dir, sub)
-            if osp.isdir(path) and os.listdir(path):
-                raise FileExistsError(
-                    f'{out_dir!r} already holds a non-empty {sub!r} folder '
-                    'that generate_fashion_scenes did not write (no '
-                    'meta.json of ours). Choose an empty or new --out-dir, or '
-                    'delete that folder yourself.')
-    os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
-    with open(osp.join(out_dir, 'meta.json'), 'w') as f:
-        json.dump(dict(generator=_GENERATOR, complete=False, params=params),
-                  f, indent=2)
-
-
 def _sha256_file(path: str) -> str:
     with open(path, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+def _split_dirs(out_dir: str, split: str) -> Tuple[str, str]:
+    """Empty image and label folders of a split (ours: the output folder
+    was claimed before)."""
+    dirs = (osp.join(out_dir, 'img_dir', split),
+            osp.join(out_dir, 'ann_dir', split))
+    for d in dirs:
+        if osp.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+    return dirs
+
+
+def _coco_annotations(kept: List[Dict], image_id: int, first_id: int,
+                      fm_split: str) -> List[Dict]:
+    """COCO annotations of the instances of one scene."""
+    annotations = []
+    for item in kept:
+        bbox, rle = _mask_to_coco(item['visible'])
+        annotations.append(dict(
+            id=first_id + len(annotations), image_id=image_id,
+            category_id=item['label'] + 1, bbox=bbox,
+            area=item['area'], iscrowd=0, segmentation=rle,
+            fmnist_split=fm_split, fmnist_index=item['index']))
+    return annotations
+
+
+def _write_split(out_dir: str, split: str, num: int, seed: int,
+                 source: Optional[str], render: Callable) -> Dict:
+    """Render, save and annotate the ``num`` scenes of a split.
+
+    Returns:
+        dict: The split's entry of ``meta.json``.
+    """
+    from PIL import Image
+
+    fm_split = SCENE_SPLIT_SOURCES[split]
+    items, labels = load_fashion_mnist(fm_split, source)
+    img_dir, ann_dir = _split_dirs(out_dir, split)
+    images, annotations = [], []
+    img_hash, seg_hash = hashlib.sha256(), hashlib.sha256()
+    for i in range(num):
+        rng = np.random.default_rng([int(seed), _SPLIT_CODES[split], i])
+        image, seg, kept = render(rng, items, labels)
+        image_id = i + 1
+        name = f'{image_id:06d}.png'
+        Image.fromarray(image).save(osp.join(img_dir, name), compress_level=1)
+        Image.fromarray(seg).save(osp.join(ann_dir, name), compress_level=1)
+        img_hash.update(image.tobytes())
+        seg_hash.update(seg.tobytes())
+        size = image.shape[0]
+        images.append(dict(id=image_id, file_name=name, width=size,
+                           height=size))
+        annotations += _coco_annotations(kept, image_id,
+                                         len(annotations) + 1, fm_split)
+    ann_file = osp.join(out_dir, 'annotations', f'instances_{split}.json')
+    with open(ann_file, 'w') as f:
+        json.dump(dict(
+            info=dict(description=f'spikedet fashion scenes ({split})',
+                      version=str(_FORMAT_VERSION)),
+            images=images, annotations=annotations,
+            categories=[dict(id=k + 1, name=name)
+                        for k, name in enumerate(SCENE_CLASSES)]), f)
+    per_class = [0] * len(SCENE_CLASSES)
+    for ann in annotations:
+        per_class[ann['category_id'] - 1] += 1
+    return dict(
+        num_images=num,
+        num_instances=len(annotations),
+        instances_per_class=dict(zip(SCENE_CLASSES, per_class)),
+        fmnist_split=fm_split,
+        ann_file=osp.relpath(ann_file, out_dir),
+        ann_sha256=_sha256_file(ann_file),
+        img_pixels_sha256=img_hash.hexdigest(),
+        seg_pixels_sha256=seg_hash.hexdigest())
 
 
 def generate_fashion_scenes(out_dir: str,
@@ -355,10 +400,10 @@ def generate_fashion_scenes(out_dir: str,
     t0 = time.perf_counter()
     size_range = _check_params(num_train, num_val, img_size, max_items,
                                item_scale, fg_threshold, min_visible, min_area)
-    digest = fashion_mnist_source_digest(source)  # fails early if missing
     params = dict(
         format_version=_FORMAT_VERSION,
-        source_sha256=digest,
+        # (fails early if the source is missing)
+        source_sha256=fashion_mnist_source_digest(source),
         num_train=int(num_train),
         num_val=int(num_val),
         img_size=int(img_size),
@@ -370,70 +415,22 @@ def generate_fashion_scenes(out_dir: str,
         min_area=int(min_area),
     )
     counts = dict(train=int(num_train), val=int(num_val))
-    meta_path = osp.join(out_dir, 'meta.json')
-    old = _read_json(meta_path)
-    if (old is not None and old.get('complete') and old.get('params') == params
-            and _outputs_present(out_dir, counts)):
+    old = read_meta(out_dir)
+    if is_finished(old, params) and _outputs_present(out_dir, counts):
         return dict(old, out_dir=out_dir, cached=True,
                     seconds=time.perf_counter() - t0)
 
-    from PIL import Image
-
-    _claim_out_dir(out_dir, old, params)
-    categories = [dict(id=k + 1, name=name)
-                  for k, name in enumerate(SCENE_CLASSES)]
-    splits_meta = {}
-    for split, num in counts.items():
-        fm_split = SCENE_SPLIT_SOURCES[split]
-        items, labels = load_fashion_mnist(fm_split, source)
-        img_dir = osp.join(out_dir, 'img_dir', split)
-        ann_dir = osp.join(out_dir, 'ann_dir', split)
-        for d in (img_dir, ann_dir):  # ours (checked by _claim_out_dir)
-            if osp.isdir(d):
-                shutil.rmtree(d)
-            os.makedirs(d)
-        images, annotations = [], []
-        img_hash, seg_hash = hashlib.sha256(), hashlib.sha256()
-        per_class = [0] * len(SCENE_CLASSES)
-        for i in range(num):
-            rng = np.random.default_rng([int(seed), _SPLIT_CODES[split], i])
-            image, seg, kept = _render_scene(
-                rng, items, labels, img_size, max_items, size_range,
-                fg_threshold, min_visible, min_area)
-            image_id = i + 1
-            name = f'{image_id:06d}.png'
-            Image.fromarray(image).save(
-                osp.join(img_dir, name), compress_level=1)
-            Image.fromarray(seg).save(
-                osp.join(ann_dir, name), compress_level=1)
-            img_hash.update(image.tobytes())
-            seg_hash.update(seg.tobytes())
-            images.append(dict(id=image_id, file_name=name, width=img_size,
-                               height=img_size))
-            for item in kept:
-                bbox, rle = _mask_to_coco(item['visible'])
-                per_class[item['label']] += 1
-                annotations.append(dict(
-                    id=len(annotations) + 1, image_id=image_id,
-                    category_id=item['label'] + 1, bbox=bbox,
-                    area=item['area'], iscrowd=0, segmentation=rle,
-                    fmnist_split=fm_split, fmnist_index=item['index']))
-        coco = dict(
-            info=dict(description=f'spikedet fashion scenes ({split})',
-                      version=str(_FORMAT_VERSION)),
-            images=images, annotations=annotations, categories=categories)
-        ann_file = osp.join(out_dir, 'annotations', f'instances_{split}.json')
-        with open(ann_file, 'w') as f:
-            json.dump(coco, f)
-        splits_meta[split] = dict(
-            num_images=num,
-            num_instances=len(annotations),
-            instances_per_class=dict(zip(SCENE_CLASSES, per_class)),
-            fmnist_split=fm_split,
-            ann_file=osp.relpath(ann_file, out_dir),
-            ann_sha256=_sha256_file(ann_file),
-            img_pixels_sha256=img_hash.hexdigest(),
-            seg_pixels_sha256=seg_hash.hexdigest())
+    claim_out_dir(out_dir, old, _GENERATOR, params,
+                  folders=('img_dir', 'ann_dir', 'annotations'),
+                  make_dirs=('annotations', ))
+    render = functools.partial(
+        _render_scene,
+        size=img_size,
+        max_items=max_items,
+        size_range=size_range,
+        fg_threshold=fg_threshold,
+        min_visible=min_visible,
+        min_area=min_area)
     meta = dict(
         generator=_GENERATOR,
         complete=True,
@@ -442,9 +439,11 @@ def generate_fashion_scenes(out_dir: str,
         seg_classes=list(SCENE_SEG_CLASSES),
         palette=[list(c) for c in SCENE_PALETTE],
         reduce_zero_label=False,
-        splits=splits_meta,
+        splits={
+            split: _write_split(out_dir, split, num, seed, source, render)
+            for split, num in counts.items()
+        },
         numpy_version=np.__version__)
-    with open(meta_path, 'w') as f:
-        json.dump(meta, f, indent=2)
+    write_meta(out_dir, meta)
     return dict(meta, out_dir=out_dir, cached=False,
                 seconds=time.perf_counter() - t0)

@@ -5,12 +5,12 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from spikedet.analysis.firing import FiringRateRecorder
-from spikedet.registry import register_hook
+from spikedet.registry import HOOKS
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 
 
-@register_hook()
+@HOOKS.register_module()
 class FiringRateHook(Hook):
     """Log the average firing rate of every stage of a spiking model.
 

@@ -7,15 +7,27 @@ from mmpretrain.engine.optimizers import \
     LearningRateDecayOptimWrapperConstructor
 
 from spikedet.models.backbones import MetaSpikeFormer, Spikformer
-from spikedet.registry import register_optim_wrapper_constructor
+from spikedet.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 
-def _strip(param_name: str, prefix: str) -> Optional[str]:
-    """``param_name`` without ``prefix``, or None if it does not start with
-    it (a parameter outside the backbone)."""
+def _layer_id(param_name: str, prefix: str, num_ids: int, embed: str,
+              block_id: Callable[[List[str]], Optional[int]]
+              ) -> Tuple[int, int]:
+    """The BEiT/MAE layer-id rule: the ``embed`` module of the backbone is 0,
+    a block gets ``block_id(name parts)``, anything else (the head, a
+    pyramid, a parameter outside the backbone, i.e. not starting with
+    ``prefix``) the top id ``num_ids - 1``.
+
+    Returns:
+        tuple[int, int]: The layer id and ``num_ids``.
+    """
     if prefix and not param_name.startswith(prefix):
-        return None
-    return param_name[len(prefix):]
+        return num_ids - 1, num_ids
+    parts = param_name[len(prefix):].split('.')
+    if parts[0] == embed:
+        return 0, num_ids
+    layer = block_id(parts)
+    return (num_ids - 1 if layer is None else layer), num_ids
 
 
 def get_layer_depth_metaspikeformer(param_name: str,
@@ -43,21 +55,15 @@ def get_layer_depth_metaspikeformer(param_name: str,
         tuple[int, int]: The layer id and the number of ids
         (``sum(depths) + 2``).
     """
-    num_blocks = sum(depths)
-    max_id = num_blocks + 2
-    name = _strip(param_name, prefix)
-    if name is None:
-        return num_blocks + 1, max_id
-    parts = name.split('.')
-    if parts[0] == 'stem':
-        return 0, max_id
-    if parts[0] in ('downsample_layers', 'stages'):
-        stage = int(parts[1])
-        first = 1 + sum(depths[:stage])
-        if parts[0] == 'downsample_layers':
-            return first, max_id
-        return first + int(parts[2]), max_id
-    return num_blocks + 1, max_id
+
+    def block_id(parts: List[str]) -> Optional[int]:
+        if parts[0] not in ('downsample_layers', 'stages'):
+            return None
+        first = 1 + sum(depths[:int(parts[1])])
+        return first if parts[0] == 'downsample_layers' else \
+            first + int(parts[2])
+
+    return _layer_id(param_name, prefix, sum(depths) + 2, 'stem', block_id)
 
 
 def get_layer_depth_spikformer(param_name: str,
@@ -78,16 +84,9 @@ def get_layer_depth_spikformer(param_name: str,
     Returns:
         tuple[int, int]: The layer id and the number of ids (``depth + 2``).
     """
-    max_id = depth + 2
-    name = _strip(param_name, prefix)
-    if name is None:
-        return depth + 1, max_id
-    parts = name.split('.')
-    if parts[0] == 'patch_embed':
-        return 0, max_id
-    if parts[0] == 'blocks':
-        return int(parts[1]) + 1, max_id
-    return depth + 1, max_id
+    return _layer_id(
+        param_name, prefix, depth + 2, 'patch_embed',
+        lambda parts: int(parts[1]) + 1 if parts[0] == 'blocks' else None)
 
 
 def layer_depth_fn(model: nn.Module) -> Callable[[str], Tuple[int, int]]:
@@ -124,7 +123,7 @@ def layer_depth_fn(model: nn.Module) -> Callable[[str], Tuple[int, int]]:
         '`get_layer_depth` method) or DefaultOptimWrapperConstructor.')
 
 
-@register_optim_wrapper_constructor()
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class SpikingLayerDecayOptimWrapperConstructor(
         LearningRateDecayOptimWrapperConstructor):
     """Layer-wise learning-rate decay for spiking backbones.

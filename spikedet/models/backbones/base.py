@@ -1,10 +1,11 @@
 """What every spiking backbone shares: time-step encoding of the input,
 time-keeping or time-averaged outputs, frozen stages, ``norm_eval``, and
 strict loading of pretrained weights."""
+import copy
 import warnings
 from contextlib import contextmanager
 from functools import partial
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -151,8 +152,13 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
             ANN model-zoo weights (``open-mmlab://resnet50_v1c``) are an
             error that says to set ``pretrained=None``. Defaults to None.
     """
-    #: Name of the converter for the paper's checkpoints (error hints).
-    converter = 'sdtv2_to_spikedet.py'
+    #: Preset architectures: name -> arch settings.
+    arch_zoo: Dict[str, dict] = {}
+    #: The keys an arch dict may have.
+    arch_keys: Tuple[str, ...] = ()
+    #: Script in tools/model_converters/ for the paper's checkpoints (named
+    #: in loading errors); None if there is none.
+    converter: Optional[str] = None
 
     def __init__(self,
                  T: int = 1,
@@ -184,6 +190,38 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
         self.out_indices: Tuple[int, ...] = ()
         self.out_strides: Tuple[int, ...] = ()
         self.out_channels: Tuple[int, ...] = ()
+
+    # -- architecture -------------------------------------------------------
+    @classmethod
+    def parse_arch(cls, arch: Union[str, dict]) -> dict:
+        """Resolve an ``arch`` argument into complete arch settings.
+
+        Args:
+            arch (str | dict): A name in :attr:`arch_zoo` or a dict of
+                settings (missing optional settings take their defaults).
+
+        Returns:
+            dict: A new dict with every setting of the architecture.
+        """
+        if isinstance(arch, str):
+            if arch not in cls.arch_zoo:
+                raise KeyError(f"Unknown arch '{arch}'; choose one of "
+                               f'{sorted(cls.arch_zoo)} or pass a dict.')
+            arch = cls.arch_zoo[arch]
+        if not isinstance(arch, dict):
+            raise TypeError(f'arch must be a str or dict, got {type(arch)}.')
+        arch = copy.deepcopy(dict(arch))
+        unknown = set(arch) - set(cls.arch_keys)
+        if unknown:
+            raise KeyError(f'Unknown arch keys {sorted(unknown)}; an arch '
+                           f'of {cls.__name__} has {list(cls.arch_keys)}.')
+        return cls.complete_arch(arch)
+
+    @classmethod
+    def complete_arch(cls, arch: dict) -> dict:
+        """Check an arch dict (a copy, only known keys) and fill in the
+        defaults of the optional settings. Subclasses implement it."""
+        raise NotImplementedError
 
     # -- outputs ------------------------------------------------------------
     @staticmethod
@@ -293,12 +331,12 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
             if not state_dict:
                 raise KeyError(
                     f"No key in '{filename}' starts with prefix '{prefix}'. "
-                    + OFFICIAL_HINT.format(converter=self.converter))
+                    + self._converter_hint())
         new = load_state_dict_strict(
             self,
             state_dict,
             hint=f"(checkpoint '{filename}', prefix '{prefix}') " +
-            OFFICIAL_HINT.format(converter=self.converter),
+            self._converter_hint(),
             new_prefixes=self.new_module_prefixes())
         if new:
             print_log(
@@ -306,6 +344,11 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
                 f'tensors of {sorted(self.new_module_prefixes())} are not in '
                 'a classification checkpoint and keep their initialisation.',
                 logger='current')
+
+    def _converter_hint(self) -> str:
+        if self.converter is None:
+            return ''
+        return OFFICIAL_HINT.format(converter=self.converter)
 
     def new_module_prefixes(self) -> Tuple[str, ...]:
         """State-dict prefixes of modules that pretrained (classification)

@@ -1,17 +1,17 @@
 """Meta-SpikeFormer (Spike-driven Transformer V2, Yao et al., ICLR 2024)."""
-import copy
 from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 
-from spikedet.registry import register_model
-from ..spiking import TimeDropPath, build_neuron, seq_apply
+from spikedet.registry import MODELS
+from ..spiking import (SpikingConvModule, TimeDropPath, build_neuron,
+                       seq_apply, spiking_linear_attention)
 from ..spiking.reparam import reparameterize
 from .base import BaseSpikingBackbone
 
 
-class SpikingDownsample(nn.Module):
+class SpikingDownsample(SpikingConvModule):
     """LIF (unless it is the first layer) -> strided conv -> BN.
 
     Args:
@@ -31,20 +31,15 @@ class SpikingDownsample(nn.Module):
                  stride: int = 2,
                  first_layer: bool = False,
                  neuron_cfg: Optional[dict] = None) -> None:
-        super().__init__()
-        self.lif = None if first_layer else build_neuron(neuron_cfg)
-        self.conv = nn.Conv2d(
+        super().__init__(
             in_channels,
             out_channels,
             kernel_size,
             stride=stride,
-            padding=kernel_size // 2)
-        self.bn = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.lif is not None:
-            x = self.lif(x)
-        return seq_apply(lambda t: self.bn(self.conv(t)), x)
+            bias=True,
+            neuron_cfg=neuron_cfg,
+            neuron_position=None if first_layer else 'before',
+            conv_init='pytorch')
 
 
 class SepConv(nn.Module):
@@ -93,52 +88,56 @@ class SpikingConvMLP(nn.Module):
         dims (int): Channels.
         mlp_ratio (int): Hidden expansion. Defaults to 4.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
+        kernel_size (int): Conv kernel size. Defaults to 3.
+        bias (bool): Conv bias. Defaults to False.
     """
+    #: Attribute names of the two convs (the state-dict keys).
+    conv_names = ('conv1', 'conv2')
 
     def __init__(self,
                  dims: int,
                  mlp_ratio: int = 4,
-                 neuron_cfg: Optional[dict] = None) -> None:
+                 neuron_cfg: Optional[dict] = None,
+                 kernel_size: int = 3,
+                 bias: bool = False) -> None:
         super().__init__()
         hidden = int(dims * mlp_ratio)
-        self.lif1 = build_neuron(neuron_cfg)
-        self.conv1 = nn.Conv2d(dims, hidden, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(hidden)
-        self.lif2 = build_neuron(neuron_cfg)
-        self.conv2 = nn.Conv2d(hidden, dims, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(dims)
+        widths = ((dims, hidden), (hidden, dims))
+        for i, (name, (cin, cout)) in enumerate(zip(self.conv_names, widths)):
+            self.add_module(f'lif{i + 1}', build_neuron(neuron_cfg))
+            self.add_module(
+                name,
+                nn.Conv2d(
+                    cin,
+                    cout,
+                    kernel_size,
+                    padding=kernel_size // 2,
+                    bias=bias))
+            self.add_module(f'bn{i + 1}', nn.BatchNorm2d(cout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = seq_apply(lambda t: self.bn1(self.conv1(t)), self.lif1(x))
-        return seq_apply(lambda t: self.bn2(self.conv2(t)), self.lif2(x))
+        conv1, conv2 = (getattr(self, n) for n in self.conv_names)
+        x = seq_apply(lambda t: self.bn1(conv1(t)), self.lif1(x))
+        return seq_apply(lambda t: self.bn2(conv2(t)), self.lif2(x))
 
 
-class SpikingMLP(nn.Module):
-    """Channel MLP of the Transformer-based block: LIF -> 1x1 conv -> BN,
-    twice.
+class SpikingMLP(SpikingConvMLP):
+    """Channel MLP of the Transformer-based block: LIF -> 1x1 conv (with
+    bias) -> BN, twice.
 
     Args:
         dims (int): Channels.
         mlp_ratio (int): Hidden expansion. Defaults to 4.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
     """
+    conv_names = ('fc1', 'fc2')
 
     def __init__(self,
                  dims: int,
                  mlp_ratio: int = 4,
                  neuron_cfg: Optional[dict] = None) -> None:
-        super().__init__()
-        hidden = int(dims * mlp_ratio)
-        self.lif1 = build_neuron(neuron_cfg)
-        self.fc1 = nn.Conv2d(dims, hidden, 1)
-        self.bn1 = nn.BatchNorm2d(hidden)
-        self.lif2 = build_neuron(neuron_cfg)
-        self.fc2 = nn.Conv2d(hidden, dims, 1)
-        self.bn2 = nn.BatchNorm2d(dims)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = seq_apply(lambda t: self.bn1(self.fc1(t)), self.lif1(x))
-        return seq_apply(lambda t: self.bn2(self.fc2(t)), self.lif2(x))
+        super().__init__(
+            dims, mlp_ratio, neuron_cfg, kernel_size=1, bias=True)
 
 
 class PadWithBN(nn.BatchNorm2d):
@@ -226,20 +225,12 @@ class SpikeDrivenSelfAttention(nn.Module):
         self.attn_lif = build_neuron(neuron_cfg, v_threshold=attn_threshold)
         self.proj = RepConvBN(dims, dims)
 
-    def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        # [T, B, C, H, W] -> [T, B, heads, N, C // heads]
-        T, B, C = x.shape[:3]
-        return x.flatten(3).transpose(-1, -2).reshape(
-            T, B, -1, self.num_heads, C // self.num_heads).transpose(2, 3)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T, B, C, H, W = x.shape
         x = self.head_lif(x)
-        q = self._heads(self.q_lif(seq_apply(self.q, x)))
-        k = self._heads(self.k_lif(seq_apply(self.k, x)))
-        v = self._heads(self.v_lif(seq_apply(self.v, x)))
-        x = q @ (k.transpose(-2, -1) @ v) * self.scale
-        x = x.transpose(3, 4).reshape(T, B, C, H, W)
+        q = self.q_lif(seq_apply(self.q, x))
+        k = self.k_lif(seq_apply(self.k, x))
+        v = self.v_lif(seq_apply(self.v, x))
+        x = spiking_linear_attention(q, k, v, self.num_heads, self.scale)
         return seq_apply(self.proj, self.attn_lif(x))
 
 
@@ -298,7 +289,7 @@ class TransformerSNNBlock(nn.Module):
         return x + self.drop_path(self.mlp(x))
 
 
-@register_model()
+@MODELS.register_module()
 class MetaSpikeFormer(BaseSpikingBackbone):
     """Meta-SpikeFormer backbone (Spike-driven Transformer V2).
 
@@ -371,6 +362,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             'mlp_ratio': 4
         }),
     }
+    arch_keys = ('embed_dims', 'depths', 'num_heads', 'mlp_ratio')
     converter = 'sdtv2_to_spikedet.py'
 
     def __init__(self,
@@ -400,7 +392,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             with_cp=with_cp,
             init_cfg=init_cfg,
             pretrained=pretrained)
-        self.arch_settings = self._parse_arch(arch)
+        self.arch_settings = self.parse_arch(arch)
         dims = self.arch_settings['embed_dims']
         depths = self.arch_settings['depths']
         heads = self.arch_settings['num_heads']
@@ -462,24 +454,13 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             reparameterize(self, check_eval=False)
 
     @classmethod
-    def _parse_arch(cls, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch not in cls.arch_zoo:
-                raise KeyError(f"Unknown arch '{arch}'; choose one of "
-                               f'{sorted(cls.arch_zoo)} or pass a dict.')
-            return copy.deepcopy(cls.arch_zoo[arch])
-        if not isinstance(arch, dict):
-            raise TypeError(f'arch must be a str or dict, got {type(arch)}.')
-        arch = dict(arch)
+    def complete_arch(cls, arch: dict) -> dict:
+        """Check a custom arch dict and fill in its defaults."""
         if not {'embed_dims', 'depths'} <= set(arch):
             raise KeyError('A custom arch needs embed_dims and depths '
                            f'(4 ints each), got keys {sorted(arch)}.')
         arch.setdefault('num_heads', 8)
         arch.setdefault('mlp_ratio', 4)
-        unknown = set(arch) - {'embed_dims', 'depths', 'num_heads',
-                               'mlp_ratio'}
-        if unknown:
-            raise KeyError(f'Unknown arch keys {sorted(unknown)}.')
         if len(arch['embed_dims']) != 4 or len(arch['depths']) != 4:
             raise ValueError('embed_dims and depths need 4 entries each '
                              '(one per stage).')

@@ -1,18 +1,18 @@
 """Spikformer (Zhou et al., ICLR 2023)."""
-import copy
 import math
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
-from spikedet.registry import register_model
-from ..spiking import TimeDropPath, build_neuron, seq_apply
+from spikedet.registry import MODELS
+from ..spiking import (SpikingConvModule, TimeDropPath, build_neuron,
+                       seq_apply, spiking_linear_attention)
 from ..spiking.reparam import reparameterize
 from .base import BaseSpikingBackbone
 
 
-class ConvBNLIF(nn.Module):
+class ConvBNLIF(SpikingConvModule):
     """conv -> BN -> LIF on a time-major sequence.
 
     Args:
@@ -32,18 +32,15 @@ class ConvBNLIF(nn.Module):
                  bias: bool = False,
                  neuron_cfg: Optional[dict] = None,
                  **neuron_overrides) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(
+        super().__init__(
             in_channels,
             out_channels,
             kernel_size,
-            padding=kernel_size // 2,
-            bias=bias)
-        self.bn = nn.BatchNorm2d(out_channels)
-        self.lif = build_neuron(neuron_cfg, **neuron_overrides)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.lif(seq_apply(lambda t: self.bn(self.conv(t)), x))
+            bias=bias,
+            neuron_cfg=neuron_cfg,
+            neuron_position='after',
+            conv_init='pytorch',
+            **neuron_overrides)
 
 
 class SpikingPatchSplitting(nn.Module):
@@ -122,17 +119,10 @@ class SpikingSelfAttention(nn.Module):
         self.attn_lif = build_neuron(neuron_cfg, v_threshold=0.5)
         self.proj = ConvBNLIF(dims, dims, bias=True, neuron_cfg=neuron_cfg)
 
-    def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        T, B, C = x.shape[:3]
-        return x.flatten(3).transpose(-1, -2).reshape(
-            T, B, -1, self.num_heads, C // self.num_heads).transpose(2, 3)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T, B, C, H, W = x.shape
-        q, k, v = (self._heads(m(x)) for m in (self.q, self.k, self.v))
-        x = q @ (k.transpose(-2, -1) @ v) * self.scale
-        x = self.attn_lif(x.transpose(3, 4).reshape(T, B, C, H, W))
-        return self.proj(x)
+        x = spiking_linear_attention(self.q(x), self.k(x), self.v(x),
+                                     self.num_heads, self.scale)
+        return self.proj(self.attn_lif(x))
 
 
 class SpikformerBlock(nn.Module):
@@ -199,7 +189,7 @@ class SpikingSimplePyramid(nn.Module):
         return [p4, p8, x, seq_apply(self.pool32, x)]
 
 
-@register_model()
+@MODELS.register_module()
 class Spikformer(BaseSpikingBackbone):
     """Spikformer backbone.
 
@@ -251,6 +241,8 @@ class Spikformer(BaseSpikingBackbone):
             embed_dims=384, depth=4, num_heads=12, patch_size=4,
             qkv_bias=True),
     }
+    arch_keys = ('embed_dims', 'depth', 'num_heads', 'mlp_ratio',
+                 'patch_size', 'qkv_bias')
     converter = 'spikformer_to_spikedet.py'
 
     def __init__(self,
@@ -277,7 +269,7 @@ class Spikformer(BaseSpikingBackbone):
             with_cp=with_cp,
             init_cfg=init_cfg,
             pretrained=pretrained)
-        self.arch_settings = self._parse_arch(arch)
+        self.arch_settings = self.parse_arch(arch)
         dims = self.arch_settings['embed_dims']
         depth = self.arch_settings['depth']
         patch = self.arch_settings['patch_size']
@@ -315,15 +307,8 @@ class Spikformer(BaseSpikingBackbone):
             reparameterize(self, check_eval=False)
 
     @classmethod
-    def _parse_arch(cls, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch not in cls.arch_zoo:
-                raise KeyError(f"Unknown arch '{arch}'; choose one of "
-                               f'{sorted(cls.arch_zoo)} or pass a dict.')
-            arch = cls.arch_zoo[arch]
-        if not isinstance(arch, dict):
-            raise TypeError(f'arch must be a str or dict, got {type(arch)}.')
-        arch = copy.deepcopy(dict(arch))
+    def complete_arch(cls, arch: dict) -> dict:
+        """Check a custom arch dict and fill in its defaults."""
         if not {'embed_dims', 'depth'} <= set(arch):
             raise KeyError('A custom arch needs embed_dims and depth, got '
                            f'keys {sorted(arch)}.')
@@ -331,10 +316,6 @@ class Spikformer(BaseSpikingBackbone):
         arch.setdefault('mlp_ratio', 4)
         arch.setdefault('patch_size', 16)
         arch.setdefault('qkv_bias', False)
-        unknown = set(arch) - {'embed_dims', 'depth', 'num_heads',
-                               'mlp_ratio', 'patch_size', 'qkv_bias'}
-        if unknown:
-            raise KeyError(f'Unknown arch keys {sorted(unknown)}.')
         return arch
 
     def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:

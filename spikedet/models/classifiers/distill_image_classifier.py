@@ -10,10 +10,10 @@ from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.structures import DataSample
 
-from spikedet.registry import init_in_scope, register_model
+from spikedet.registry import MODELS, init_in_scope
 
 
-@register_model()
+@MODELS.register_module()
 class DistillImageClassifier(ImageClassifier):
     """:class:`mmpretrain.models.ImageClassifier` whose head learns from a
     frozen teacher too, as in DeiT's distillation through a second head.

@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
-from spikedet.registry import init_in_scope, register_model
+from spikedet.registry import MODELS, init_in_scope
 from ..spiking import SpikingConvModule, build_neuron, seq_apply
 from ..spiking.reparam import DeployMixin, reparameterize
 
@@ -48,7 +48,7 @@ class SpikingConvUnit(SpikingConvModule):
         self.align_corners = align_corners
 
     def _frame(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
+        x = super()._frame(x)
         if self.upsample:
             x = F.interpolate(
                 x,
@@ -57,11 +57,8 @@ class SpikingConvUnit(SpikingConvModule):
                 align_corners=self.align_corners)
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return seq_apply(self._frame, self.lif(x))
 
-
-@register_model()
+@MODELS.register_module()
 class SpikingFPNHead(DeployMixin, BaseDecodeHead):
     """Semantic FPN head whose convolutions are spiking.
 

@@ -6,12 +6,12 @@ import torch.nn as nn
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 
-from spikedet.registry import init_in_scope, register_model
+from spikedet.registry import MODELS, init_in_scope
 from ..spiking import build_neuron
 from ..spiking.reparam import DeployMixin, reparameterize
 
 
-@register_model()
+@MODELS.register_module()
 class SpikingClsHead(DeployMixin, ClsHead):
     """Linear classifier on time-keeping features, as the papers' models do:
     spatial mean per time step, (LIF), linear, mean over time.

@@ -3,10 +3,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from spikedet.registry import register_model
+from spikedet.registry import MODELS
 
 
-@register_model()
+@MODELS.register_module()
 class DistillationLoss(nn.Module):
     """Distillation term between a student's distillation-head scores and a
     teacher's scores (Touvron et al., DeiT, 2021).

@@ -7,14 +7,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
-from spikedet.registry import register_model
+from spikedet.registry import MODELS
 from ..spiking import SpikingConvModule, seq_apply
 from ..spiking.reparam import DeployMixin, reparameterize
 from .temporal_aggregation import TemporalAggregation
 from .utils import check_time_major_inputs
 
 
-@register_model()
+@MODELS.register_module()
 class SpikingFPN(DeployMixin, BaseModule):
     """Spiking Feature Pyramid Network.
 

@@ -5,12 +5,12 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-from spikedet.registry import register_model
-from ..spiking import aggregate_time
+from spikedet.registry import MODELS
+from ..spiking import AGGREGATIONS, aggregate_time
 from .utils import check_time_major_inputs
 
 
-@register_model()
+@MODELS.register_module()
 class TemporalAggregation(BaseModule):
     """Turn time-keeping features ``[T, B, C, H, W]`` into ANN features
     ``[B, C, H, W]``, level by level.
@@ -44,7 +44,8 @@ class TemporalAggregation(BaseModule):
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
     """
-    modes = ('mean', 'sum', 'last', 'learnable')
+    #: The parameter-free aggregations of ``aggregate_time`` + learnable.
+    modes = AGGREGATIONS + ('learnable', )
 
     def __init__(self,
                  T: int,

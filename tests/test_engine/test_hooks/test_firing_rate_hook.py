@@ -105,6 +105,6 @@ def test_hook_logs_train_and_val(tmp_path):
 
 
 def test_hook_is_registered_and_checks_args():
-    assert HOOKS.get('FiringRateHook') is FiringRateHook
+    assert HOOKS.get('spikedet.FiringRateHook') is FiringRateHook
     with pytest.raises(ValueError, match='interval'):
         FiringRateHook(interval=0)

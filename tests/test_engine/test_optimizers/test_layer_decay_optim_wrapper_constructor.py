@@ -170,4 +170,4 @@ def test_registered_names():
     from spikedet.registry import OPTIM_WRAPPER_CONSTRUCTORS
     cls = SpikingLayerDecayOptimWrapperConstructor
     assert OPTIM_WRAPPER_CONSTRUCTORS.get(cls.__name__) is cls
-    assert ROOT.get(cls.__name__) is cls
+    assert ROOT.get(f'spikedet.{cls.__name__}') is cls

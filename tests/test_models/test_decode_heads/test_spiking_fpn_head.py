@@ -39,8 +39,10 @@ def test_structure_matches_semantic_fpn():
     for h in head.scale_heads:
         for unit in h:
             assert isinstance(unit, SpikingConvUnit)
-            assert not unit.conv.with_activation  # the LIF is the nonlinearity
-            assert unit.conv.norm is not None
+            # LIF -> conv -> norm: the LIF is the nonlinearity.
+            assert [n for n, _ in unit.named_children()] == [
+                'lif', 'conv', 'bn'
+            ]
 
 
 @pytest.mark.parametrize('T', [None, 1, 3])
@@ -102,7 +104,7 @@ def test_loss_and_backward():
         assert f.grad is not None and f.grad.abs().sum() > 0
     for h in head.scale_heads:
         for unit in h:
-            assert unit.conv.conv.weight.grad.abs().sum() > 0
+            assert unit.conv.weight.grad.abs().sum() > 0
 
 
 def test_registry():
@@ -116,7 +118,8 @@ def test_registry():
             num_classes=3))
     assert isinstance(head, SpikingFPNHead)
     from mmseg.registry import MODELS as MMSEG_MODELS
-    assert MMSEG_MODELS.get('SpikingFPNHead') is SpikingFPNHead
+    assert MMSEG_MODELS.get('spikedet.SpikingFPNHead') is SpikingFPNHead
+    assert MMSEG_MODELS.get('SpikingFPNHead') is None  # registered once
 
 
 def test_neuron_cfg_reaches_every_neuron():

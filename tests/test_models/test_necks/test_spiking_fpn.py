@@ -30,7 +30,7 @@ def test_shapes_and_extra_levels(T, add_extra_convs):
     n_extra_convs = 2 if add_extra_convs else 0
     assert len(neck.fpn_convs) == 4 + n_extra_convs
     if add_extra_convs == 'on_input':
-        assert neck.fpn_convs[4].conv.conv.in_channels == IN_CHANNELS[-1]
+        assert neck.fpn_convs[4].conv.in_channels == IN_CHANNELS[-1]
 
 
 def test_start_end_level():

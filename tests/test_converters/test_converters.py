@@ -1,4 +1,4 @@
-"""Tests of spikedet.utils.converters and tools/model_converters.
+"""Tests of spikedet.converters and tools/model_converters.
 
 The official checkpoints are not downloaded: their key layout is written
 out below as a key table (official key names and shapes per official module
@@ -9,6 +9,7 @@ directly.
 """
 import argparse
 import glob
+import importlib.util
 import math
 import os.path as osp
 from collections import OrderedDict
@@ -20,14 +21,24 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from spikedet.converters import (ConversionError, build_converted_model,
+                                 convert_file, convert_sdtv2,
+                                 convert_spikformer, load_checkpoint_file)
 from spikedet.models import MetaSpikeFormer, Spikformer
-from spikedet.utils.converters import (ConversionError,
-                                       build_converted_model, convert_file,
-                                       convert_sdtv2, convert_spikformer,
-                                       load_checkpoint_file, run_cli)
 from spikedet.utils.state_dict import CheckpointMismatchError
 
 Table = Dict[str, Tuple[Tuple[int, ...], str]]  # key -> (shape, role)
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_cli(kind: str, argv: List[str]) -> int:
+    """``main`` of tools/model_converters/<kind>_to_spikedet.py."""
+    path = osp.join(ROOT, 'tools', 'model_converters',
+                    f'{kind}_to_spikedet.py')
+    spec = importlib.util.spec_from_file_location(f'{kind}_cli', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv)
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -731,10 +742,8 @@ def test_mmpretrain_classifier_loads_converted_file(tmp_path):
 
 
 CLS_CONFIGS = sorted(
-    glob.glob(osp.join(osp.dirname(__file__), '..', '..', 'configs',
-                       '*spikeformer', '*.py')) +
-    glob.glob(osp.join(osp.dirname(__file__), '..', '..', 'configs',
-                       'spikformer', '*.py')))
+    glob.glob(osp.join(ROOT, 'configs', '*spikeformer', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'spikformer', '*.py')))
 
 
 @pytest.mark.parametrize(

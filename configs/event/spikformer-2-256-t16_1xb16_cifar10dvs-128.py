@@ -110,8 +110,12 @@ optim_wrapper = dict(
         eps=1e-8),
     paramwise_cfg=dict(flat_decay_mult=0., bias_decay_mult=0.))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-5 / 1e-3, by_epoch=True, begin=0,
-         end=10),
+    dict(
+        type='LinearLR',
+        start_factor=1e-5 / 1e-3,
+        by_epoch=True,
+        begin=0,
+        end=10),
     dict(
         type='CosineAnnealingLR',
         T_max=86,
@@ -128,5 +132,4 @@ auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=2,
-        save_best='auto'))
+        type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='auto'))

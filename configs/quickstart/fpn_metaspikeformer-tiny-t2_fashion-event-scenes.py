@@ -6,7 +6,8 @@
 # lands in data/fashion_event_scenes:
 #
 #   python tools/dataset_converters/fashion_events.py scenes
-#   python tools/train.py configs/quickstart/fpn_metaspikeformer-tiny-t2_fashion-event-scenes.py
+#   python tools/train.py \
+#       configs/quickstart/fpn_metaspikeformer-tiny-t2_fashion-event-scenes.py
 #
 # Same model and recipe as the RGB quickstart, except: two input channels
 # (OFF, ON), T=2 time steps fed by the 2 frames, no RGB mean/std (frames
@@ -55,3 +56,19 @@ val_dataloader = dict(
         data_prefix=dict(img_path='events_np/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+
+# 150 iterations (3 epochs of the 400 recorded training scenes; short
+# enough for a shared 2-core CPU), linear decay to 0 as the RGB quickstart.
+max_iters = 150
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=0.,
+        power=1.,
+        by_epoch=False,
+        begin=0,
+        end=max_iters),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    checkpoint=dict(interval=max_iters), logger=dict(interval=10))

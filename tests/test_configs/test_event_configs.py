@@ -20,8 +20,8 @@ from spikedet.datasets.events import (generate_fashion_event_cls,
 from spikedet.utils.setup_env import register_config_scope
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-QUICKSTARTS = sorted(glob.glob(osp.join(ROOT, 'configs', 'quickstart',
-                                        '*event*.py')))
+QUICKSTARTS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'quickstart', '*event*.py')))
 RECIPES = sorted(glob.glob(osp.join(ROOT, 'configs', 'event', '*.py')))
 
 
@@ -50,12 +50,14 @@ def registries(scope):
 def event_data(tmp_path_factory):
     base = tmp_path_factory.mktemp('event_configs')
     cls = str(base / 'fashion_events')
-    generate_fashion_event_cls(cls, num_train=8, num_test=4,
-                               duration_us=30_000)
+    generate_fashion_event_cls(
+        cls, num_train=8, num_test=4, duration_us=30_000)
     scenes = str(base / 'fashion_event_scenes')
-    generate_fashion_event_scenes(scenes, str(base / 'rgb'), num_train=4,
-                                  num_val=2, img_size=64,
-                                  duration_us=20_000)
+    generate_fashion_event_scenes(
+        scenes,
+        str(base / 'rgb'),
+        duration_us=20_000,
+        scene_cfg=dict(num_train=4, num_val=2, img_size=64))
     # spikingjelly-processed folders: DVS128 Gesture's layout (11 classes,
     # train/test folders) and CIFAR10-DVS's (10 classes, no split).
     rng = np.random.default_rng(0)
@@ -64,9 +66,13 @@ def event_data(tmp_path_factory):
         folder.mkdir(parents=True)
         for i in range(num):
             n = 400
-            save_events(str(folder / f'{i:02d}.npz'), dict(
-                t=np.arange(n) * 10, x=rng.integers(0, 128, n),
-                y=rng.integers(0, 128, n), p=rng.integers(0, 2, n)))
+            save_events(
+                str(folder / f'{i:02d}.npz'),
+                dict(
+                    t=np.arange(n) * 10,
+                    x=rng.integers(0, 128, n),
+                    y=rng.integers(0, 128, n),
+                    p=rng.integers(0, 2, n)))
 
     sj = base / 'dvs128gesture'
     for split in ('train', 'test'):
@@ -92,8 +98,8 @@ def point_at(cfg, data):
         else:
             ds.data_root = data['sj']
     if cfg.default_scope == 'mmdet':
-        cfg.val_evaluator.ann_file = osp.join(
-            data['scenes'], 'annotations', 'instances_val.json')
+        cfg.val_evaluator.ann_file = osp.join(data['scenes'], 'annotations',
+                                              'instances_val.json')
 
 
 def one_iteration(cfg, num=2):
@@ -112,8 +118,9 @@ def one_iteration(cfg, num=2):
     model.train()
     log_vars = model.train_step(batch, optim_wrapper)
     assert torch.isfinite(log_vars['loss'])
-    changed = [not torch.equal(b, p)
-               for b, p in zip(before, model.parameters())]
+    changed = [
+        not torch.equal(b, p) for b, p in zip(before, model.parameters())
+    ]
     assert sum(changed) > len(changed) // 2
     val_set = DATASETS.build(cfg.val_dataloader.dataset)
     model.eval()
@@ -168,8 +175,13 @@ def test_spikformer_dvs_arch():
     """The CIFAR10-DVS Spikformer: 4 max-pools (128 -> 8x8 tokens),
     attention scale 0.25, 16 heads, bias-free Q/K/V, 2 blocks of 256."""
     from spikedet.registry import MODELS
-    model = MODELS.build(dict(type='spikedet.Spikformer', arch='dvs-2-256', T=2,
-                              in_channels=2, keep_time=True))
+    model = MODELS.build(
+        dict(
+            type='spikedet.Spikformer',
+            arch='dvs-2-256',
+            T=2,
+            in_channels=2,
+            keep_time=True))
     assert len(model.blocks) == 2
     attn = model.blocks[0].attn
     assert attn.scale == 0.25 and attn.num_heads == 16
@@ -185,13 +197,13 @@ def test_frame_count_and_rgb_errors(event_data):
     model = MODELS.build(cfg.model)
     # frames integrated for another T than the model's
     cfg.train_dataloader.dataset.pipeline[1].num_frames = 3
-    batch = pseudo_collate(
-        [DATASETS.build(cfg.train_dataloader.dataset)[0]])
+    batch = pseudo_collate([DATASETS.build(cfg.train_dataloader.dataset)[0]])
     with pytest.raises(ValueError, match=r'integrated 3 frames.*T=4'):
         model.data_preprocessor(batch, True)
     # RGB images given to the event config
-    rgb = dict(inputs=[torch.zeros(3, 32, 32, dtype=torch.uint8)],
-               data_samples=batch['data_samples'])
+    rgb = dict(
+        inputs=[torch.zeros(3, 32, 32, dtype=torch.uint8)],
+        data_samples=batch['data_samples'])
     with pytest.raises(ValueError, match='grayscale/RGB'):
         model.data_preprocessor(rgb, True)
     # an image file given to the event loader

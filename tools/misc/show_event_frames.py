@@ -27,8 +27,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--cls-dir', default='data/fashion_events')
     parser.add_argument('--scenes-dir', default='data/fashion_event_scenes')
-    parser.add_argument('--num', type=int, default=3,
-                        help='streams per dataset')
+    parser.add_argument(
+        '--num', type=int, default=3, help='streams per dataset')
     parser.add_argument('--frames', type=int, default=4)
     parser.add_argument('--out', default='resources/fashion_event_frames.png')
     return parser.parse_args(argv)
@@ -48,12 +48,12 @@ def to_rgb(frame: np.ndarray) -> np.ndarray:
 def pick_streams(cls_dir: str, scenes_dir: str, num: int):
     rows = []
     for k in range(num):
-        files = sorted(glob.glob(
-            osp.join(cls_dir, 'events_np', 'test', str(k), '*.npz')))
+        files = sorted(
+            glob.glob(osp.join(cls_dir, 'events_np', 'test', str(k), '*.npz')))
         if files:
             rows.append((files[0], 34, FASHION_MNIST_CLASSES[k]))
-    files = sorted(glob.glob(osp.join(scenes_dir, 'events_np', 'val',
-                                      '*.npz')))
+    files = sorted(
+        glob.glob(osp.join(scenes_dir, 'events_np', 'val', '*.npz')))
     rows += [(f, 128, f'scene {osp.basename(f)[:-4]}') for f in files[:num]]
     return rows
 
@@ -66,12 +66,16 @@ def main(argv=None):
     args = parse_args(argv)
     rows = pick_streams(args.cls_dir, args.scenes_dir, args.num)
     if not rows:
-        print(f'error: no event streams under {args.cls_dir} or '
-              f'{args.scenes_dir}; run tools/dataset_converters/'
-              'fashion_events.py all first', file=sys.stderr)
+        print(
+            f'error: no event streams under {args.cls_dir} or '
+            f'{args.scenes_dir}; run tools/dataset_converters/'
+            'fashion_events.py all first',
+            file=sys.stderr)
         return 1
     fig, axes = plt.subplots(
-        len(rows), args.frames, figsize=(1.3 * args.frames, 1.3 * len(rows)),
+        len(rows),
+        args.frames,
+        figsize=(1.3 * args.frames, 1.3 * len(rows)),
         squeeze=False)
     for r, (path, size, title) in enumerate(rows):
         events = load_event_file(path, size)

@@ -54,7 +54,9 @@ def log_intensity(image: np.ndarray, ambient: float = 0.05) -> np.ndarray:
     return np.log(ambient + (1. - ambient) * scaled)
 
 
-def shift_bilinear(image: np.ndarray, dx: float, dy: float,
+def shift_bilinear(image: np.ndarray,
+                   dx: float,
+                   dy: float,
                    out_hw: Optional[Tuple[int, int]] = None,
                    offset: Tuple[float, float] = (0., 0.),
                    fill: Optional[float] = 0.) -> np.ndarray:
@@ -100,8 +102,10 @@ def shift_bilinear(image: np.ndarray, dx: float, dy: float,
     return top * (1 - fy) + bottom * fy
 
 
-def saccade_path(rng: np.random.Generator, num_steps: int,
-                 num_saccades: int = 3, amplitude: float = 2.0,
+def saccade_path(rng: np.random.Generator,
+                 num_steps: int,
+                 num_saccades: int = 3,
+                 amplitude: float = 2.0,
                  closed: bool = True) -> np.ndarray:
     """A piecewise-linear sub-pixel eye/camera path.
 
@@ -130,15 +134,19 @@ def saccade_path(rng: np.random.Generator, num_steps: int,
     angle = rng.uniform(0, 2 * np.pi, num_free)
     radius = rng.uniform(amplitude / 2, amplitude, num_free)
     verts = [np.zeros(2)]
-    verts += [np.array([r * np.cos(a), r * np.sin(a)])
-              for r, a in zip(radius, angle)]
+    verts += [
+        np.array([r * np.cos(a), r * np.sin(a)])
+        for r, a in zip(radius, angle)
+    ]
     if closed:
         verts.append(np.zeros(2))
     verts = np.stack(verts)
     knots = np.linspace(0., 1., len(verts))
     s = np.linspace(0., 1., num_steps)
-    return np.stack([np.interp(s, knots, verts[:, 0]),
-                     np.interp(s, knots, verts[:, 1])], axis=1)
+    return np.stack(
+        [np.interp(s, knots, verts[:, 0]),
+         np.interp(s, knots, verts[:, 1])],
+        axis=1)
 
 
 class DVSSensor:
@@ -186,8 +194,9 @@ class DVSSensor:
         self.noise_rate_hz = float(noise_rate_hz)
         # thresholds[0] is OFF, thresholds[1] ON (indexed by polarity).
         self.thresholds = np.maximum(
-            contrast * (1. + threshold_mismatch *
-                        rng.standard_normal((2, ) + self.shape)),
+            contrast *
+            (1. +
+             threshold_mismatch * rng.standard_normal((2, ) + self.shape)),
             min_threshold)
         self.ref: Optional[np.ndarray] = None
         self.last_t: Optional[np.ndarray] = None
@@ -198,8 +207,8 @@ class DVSSensor:
         self._check_frame(log_frame)
         self.ref = np.array(log_frame, dtype=np.float64)
         # No pixel is refractory at the start.
-        self.last_t = np.full(self.shape, np.iinfo(np.int64).min // 2,
-                              dtype=np.int64)
+        self.last_t = np.full(
+            self.shape, np.iinfo(np.int64).min // 2, dtype=np.int64)
         self.t = int(t)
 
     def _check_frame(self, frame: np.ndarray) -> None:
@@ -255,8 +264,7 @@ class DVSSensor:
             ys.append(yy)
             xs.append(xx)
             ps.append(p_n[yy, xx])
-            self.last_t[yy, xx] = np.maximum(self.last_t[yy, xx],
-                                             t_n[yy, xx])
+            self.last_t[yy, xx] = np.maximum(self.last_t[yy, xx], t_n[yy, xx])
         self.t = t
         return _sorted_events(ts, ys, xs, ps)
 
@@ -271,22 +279,27 @@ def _sorted_events(ts: Sequence[np.ndarray], ys: Sequence[np.ndarray],
     x = np.concatenate(xs).astype(np.int64)
     p = np.concatenate(ps)
     order = np.lexsort((x, y, t))
-    return dict(t=t[order], x=x[order].astype(np.uint16),
-                y=y[order].astype(np.uint16), p=p[order].astype(np.uint8))
+    return dict(
+        t=t[order],
+        x=x[order].astype(np.uint16),
+        y=y[order].astype(np.uint16),
+        p=p[order].astype(np.uint8))
 
 
-def concat_events(streams: Sequence[Dict[str, np.ndarray]]
-                  ) -> Dict[str, np.ndarray]:
+def concat_events(
+        streams: Sequence[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
     """Concatenate event streams that follow each other in time."""
     if not streams:
         return empty_events()
-    return {k: np.concatenate([s[k] for s in streams]).astype(d)
-            for k, d in EVENT_DTYPES.items()}
+    return {
+        k: np.concatenate([s[k] for s in streams]).astype(d)
+        for k, d in EVENT_DTYPES.items()
+    }
 
 
 def record_events(log_frames: np.ndarray, timestamps_us: np.ndarray,
-                  rng: np.random.Generator, **sensor_kwargs
-                  ) -> Dict[str, np.ndarray]:
+                  rng: np.random.Generator,
+                  **sensor_kwargs) -> Dict[str, np.ndarray]:
     """Record a log-intensity video with a fresh :class:`DVSSensor`.
 
     Args:
@@ -310,12 +323,16 @@ def record_events(log_frames: np.ndarray, timestamps_us: np.ndarray,
     ])
 
 
-def record_saccades(image: np.ndarray, rng: np.random.Generator,
+def record_saccades(image: np.ndarray,
+                    rng: np.random.Generator,
                     sensor_hw: Optional[Tuple[int, int]] = None,
                     offset: Tuple[float, float] = (0., 0.),
-                    duration_us: int = 300_000, step_us: int = 1000,
-                    num_saccades: int = 3, amplitude: float = 2.0,
-                    ambient: float = 0.05, fill: Optional[float] = 0.,
+                    duration_us: int = 300_000,
+                    step_us: int = 1000,
+                    num_saccades: int = 3,
+                    amplitude: float = 2.0,
+                    ambient: float = 0.05,
+                    fill: Optional[float] = 0.,
                     **sensor_kwargs) -> Dict[str, np.ndarray]:
     """Record a still grayscale image moved along a saccade path.
 

@@ -48,8 +48,11 @@ class EventFolderDataset(CustomDataset):
         self.split = split
         self.train_ratio = train_ratio
         super().__init__(
-            data_root=data_root, data_prefix=data_prefix, ann_file='',
-            extensions=('.npz', ), **kwargs)
+            data_root=data_root,
+            data_prefix=data_prefix,
+            ann_file='',
+            extensions=('.npz', ),
+            **kwargs)
 
     def load_data_list(self) -> List[dict]:
         data_list = super().load_data_list()

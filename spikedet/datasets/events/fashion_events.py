@@ -34,19 +34,20 @@ around the scene's rest position, where the labels hold::
 Streams are deterministic: stream ``i`` of a split depends only on
 ``(seed, split, i)`` and the parameters.
 """
+import glob
 import json
 import os
 import os.path as osp
 import shutil
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 
 from ..fashion_mnist import (FASHION_MNIST_CLASSES,
                              fashion_mnist_source_digest, load_fashion_mnist)
-from ..generated import read_json
 from ..fashion_scenes import generate_fashion_scenes
+from ..generated import read_json
 from .dvs import record_saccades
 
 _CLS_GENERATOR = 'spikedet.datasets.generate_fashion_event_cls'
@@ -68,14 +69,16 @@ DEFAULT_SENSOR = dict(
 def save_events(path: str, events: Dict[str, np.ndarray]) -> None:
     """Save a stream as spikingjelly does (``np_savez`` with t/x/y/p)."""
     from spikingjelly.datasets import np_savez
-    np_savez(path, t=events['t'], x=events['x'], y=events['y'],
-             p=events['p'])
+    np_savez(path, t=events['t'], x=events['x'], y=events['y'], p=events['p'])
 
 
-def _claim(out_dir: str, generator: str, params: dict) -> Optional[dict]:
+def _claim(out_dir: str, generator: str, params: dict,
+           counts: Sequence[str]) -> Optional[dict]:
     """Return the old meta if ``out_dir`` holds a finished generation with
     the same parameters; otherwise make sure the folder is ours and mark
-    it incomplete."""
+    it incomplete. Streams of an earlier run that differs only in the
+    stream counts ``counts`` are kept (stream ``i`` does not depend on
+    them); anything else is cleared."""
     old = read_json(osp.join(out_dir, 'meta.json'))
     if (old is not None and old.get('generator') == generator
             and old.get('complete') and old.get('params') == params):
@@ -87,13 +90,36 @@ def _claim(out_dir: str, generator: str, params: dict) -> Optional[dict]:
             f'{events_dir!r} is not empty and was not written by {generator} '
             '(no meta.json of ours). Choose an empty or new --out-dir, or '
             'delete that folder yourself.')
-    if osp.isdir(events_dir):
-        shutil.rmtree(events_dir)
-    os.makedirs(events_dir)
+
+    def fixed(p):
+        return {k: v for k, v in (p or {}).items() if k not in counts}
+
+    if not ours or fixed(old.get('params')) != fixed(params):
+        if osp.isdir(events_dir):
+            shutil.rmtree(events_dir)
+    os.makedirs(events_dir, exist_ok=True)
     with open(osp.join(out_dir, 'meta.json'), 'w') as f:
-        json.dump(dict(generator=generator, complete=False, params=params),
-                  f, indent=2)
+        json.dump(
+            dict(generator=generator, complete=False, params=params),
+            f,
+            indent=2)
     return None
+
+
+def _drop_beyond(folder_glob: str, num: int, offset: int = 0) -> None:
+    """Delete streams numbered ``>= num + offset`` (left by a larger run)."""
+    for path in glob.glob(osp.join(folder_glob, '*.npz')):
+        if int(osp.basename(path)[:-4]) >= num + offset:
+            os.remove(path)
+
+
+def _readable(path: str) -> bool:
+    """Whether ``path`` is a complete stream (kept from an earlier run)."""
+    try:
+        with np.load(path) as npz:
+            return all(len(npz[k]) >= 0 for k in 'txyp')
+    except Exception:  # missing, truncated by an interrupted run, ...
+        return False
 
 
 def _finish(out_dir: str, meta: dict) -> None:
@@ -102,8 +128,8 @@ def _finish(out_dir: str, meta: dict) -> None:
 
 
 def generate_fashion_event_cls(out_dir: str,
-                               num_train: int = 3000,
-                               num_test: int = 1000,
+                               num_train: int = 1000,
+                               num_test: int = 400,
                                seed: int = 0,
                                source: Optional[str] = None,
                                sensor_size: int = 34,
@@ -116,8 +142,8 @@ def generate_fashion_event_cls(out_dir: str,
     Args:
         out_dir (str): Output folder (layout in the module docstring).
         num_train (int): Training streams (first items of the train
-            split). Defaults to 3000 (a quickstart subset; 60000 for all).
-        num_test (int): Test streams. Defaults to 1000 (10000 for all).
+            split). Defaults to 1000 (a quickstart subset; 60000 for all).
+        num_test (int): Test streams. Defaults to 400 (10000 for all).
         seed (int): Seed. Defaults to 0.
         source (str, optional): Fashion-MNIST folder, see
             :func:`~spikedet.datasets.load_fashion_mnist`. Defaults to None.
@@ -137,16 +163,24 @@ def generate_fashion_event_cls(out_dir: str,
     if sensor_size < 28:
         raise ValueError(f'sensor_size must be >= 28, got {sensor_size}')
     sensor = dict(DEFAULT_SENSOR, **(sensor_cfg or {}))
-    params = dict(format_version=_FORMAT_VERSION,
-                  source_sha256=fashion_mnist_source_digest(source),
-                  num_train=int(num_train), num_test=int(num_test),
-                  seed=int(seed), sensor_size=int(sensor_size),
-                  duration_us=int(duration_us), step_us=int(step_us),
-                  amplitude=float(amplitude), sensor=sensor)
-    old = _claim(out_dir, _CLS_GENERATOR, params)
+    params = dict(
+        format_version=_FORMAT_VERSION,
+        source_sha256=fashion_mnist_source_digest(source),
+        num_train=int(num_train),
+        num_test=int(num_test),
+        seed=int(seed),
+        sensor_size=int(sensor_size),
+        duration_us=int(duration_us),
+        step_us=int(step_us),
+        amplitude=float(amplitude),
+        sensor=sensor)
+    old = _claim(out_dir, _CLS_GENERATOR, params, ('num_train', 'num_test'))
     if old is not None:
-        return dict(old, out_dir=out_dir, cached=True,
-                    seconds=time.perf_counter() - t0)
+        return dict(
+            old,
+            out_dir=out_dir,
+            cached=True,
+            seconds=time.perf_counter() - t0)
     pad = (sensor_size - 28) / 2.
     splits = {}
     for split, num in (('train', num_train), ('test', num_test)):
@@ -155,48 +189,63 @@ def generate_fashion_event_cls(out_dir: str,
             raise ValueError(f'num_{split}={num} is outside 0..'
                              f'{len(labels)}')
         for k in range(len(FASHION_MNIST_CLASSES)):
-            os.makedirs(osp.join(out_dir, 'events_np', split, str(k)))
+            os.makedirs(
+                osp.join(out_dir, 'events_np', split, str(k)), exist_ok=True)
+        _drop_beyond(osp.join(out_dir, 'events_np', split, '*'), num)
         num_events = 0
         for i in range(num):
-            rng = np.random.default_rng(
-                [seed, _STREAM_TAG + _SPLIT_CODES[split], i])
-            events = record_saccades(
-                images[i], rng, (sensor_size, sensor_size), (pad, pad),
-                duration_us, step_us, amplitude=amplitude, **sensor)
-            num_events += len(events['t'])
-            save_events(
-                osp.join(out_dir, 'events_np', split, str(int(labels[i])),
-                         f'{i:05d}.npz'), events)
+            path = osp.join(out_dir, 'events_np', split, str(int(labels[i])),
+                            f'{i:05d}.npz')
+            if not _readable(path):
+                rng = np.random.default_rng(
+                    [seed, _STREAM_TAG + _SPLIT_CODES[split], i])
+                save_events(
+                    path,
+                    record_saccades(
+                        images[i],
+                        rng, (sensor_size, sensor_size), (pad, pad),
+                        duration_us,
+                        step_us,
+                        amplitude=amplitude,
+                        **sensor))
+            with np.load(path) as npz:
+                num_events += len(npz['t'])
         splits[split] = dict(num_streams=int(num), num_events=num_events)
-    meta = dict(generator=_CLS_GENERATOR, complete=True, params=params,
-                classes=list(FASHION_MNIST_CLASSES),
-                sensor_hw=[sensor_size, sensor_size], splits=splits)
+    meta = dict(
+        generator=_CLS_GENERATOR,
+        complete=True,
+        params=params,
+        classes=list(FASHION_MNIST_CLASSES),
+        sensor_hw=[sensor_size, sensor_size],
+        splits=splits)
     _finish(out_dir, meta)
-    return dict(meta, out_dir=out_dir, cached=False,
-                seconds=time.perf_counter() - t0)
+    return dict(
+        meta, out_dir=out_dir, cached=False, seconds=time.perf_counter() - t0)
 
 
 def generate_fashion_event_scenes(out_dir: str,
                                   scenes_dir: str,
-                                  num_train: int = 1000,
-                                  num_val: int = 200,
+                                  num_train: Optional[int] = None,
+                                  num_val: Optional[int] = None,
                                   seed: int = 0,
                                   source: Optional[str] = None,
                                   duration_us: int = 100_000,
                                   step_us: int = 2000,
                                   amplitude: float = 1.5,
                                   sensor_cfg: Optional[dict] = None,
-                                  **scene_kwargs) -> Dict:
+                                  scene_cfg: Optional[dict] = None) -> Dict:
     """Record the fashion scenes under a small closed camera motion.
 
     Args:
         out_dir (str): Output folder (layout in the module docstring).
         scenes_dir (str): Folder of the RGB fashion scenes; generated there
             by :func:`~spikedet.datasets.generate_fashion_scenes` with
-            ``num_train``, ``num_val``, ``seed`` and ``scene_kwargs`` (or
-            reused if it already holds them).
-        num_train (int): Training scenes. Defaults to 1000.
-        num_val (int): Validation scenes. Defaults to 200.
+            ``seed``, ``source`` and ``scene_cfg`` (or reused if it already
+            holds them).
+        num_train (int, optional): Record the first N training scenes.
+            Defaults to None (all).
+        num_val (int, optional): Record the first N validation scenes.
+            Defaults to None (all).
         seed (int): Seed of the scenes and the recordings. Defaults to 0.
         source (str, optional): Fashion-MNIST folder. Defaults to None.
         duration_us (int): Length of a recording. Defaults to 100000.
@@ -206,8 +255,10 @@ def generate_fashion_event_scenes(out_dir: str,
             scene hold on average). Defaults to 1.5.
         sensor_cfg (dict, optional): Overrides of :data:`DEFAULT_SENSOR`.
             Defaults to None.
-        **scene_kwargs: Other arguments of
-            :func:`~spikedet.datasets.generate_fashion_scenes`.
+        scene_cfg (dict, optional): Other arguments of
+            :func:`~spikedet.datasets.generate_fashion_scenes` (e.g.
+            ``num_train``, ``img_size``). Defaults to None (its defaults:
+            1000 + 200 scenes of 128x128).
 
     Returns:
         dict: ``meta.json``'s content plus ``out_dir``, ``cached`` and
@@ -217,58 +268,93 @@ def generate_fashion_event_scenes(out_dir: str,
 
     t0 = time.perf_counter()
     scenes = generate_fashion_scenes(
-        scenes_dir, num_train=num_train, num_val=num_val, seed=seed,
-        source=source, **scene_kwargs)
+        scenes_dir, seed=seed, source=source, **(scene_cfg or {}))
     sensor = dict(DEFAULT_SENSOR, **(sensor_cfg or {}))
-    params = dict(format_version=_FORMAT_VERSION, scenes=scenes['params'],
-                  scenes_splits={k: v['ann_sha256']
-                                 for k, v in scenes['splits'].items()},
-                  seed=int(seed), duration_us=int(duration_us),
-                  step_us=int(step_us), amplitude=float(amplitude),
-                  sensor=sensor)
-    old = _claim(out_dir, _SCENES_GENERATOR, params)
+    counts = dict(train=num_train, val=num_val)
+    params = dict(
+        format_version=_FORMAT_VERSION,
+        scenes=scenes['params'],
+        scenes_splits={
+            k: v['ann_sha256']
+            for k, v in scenes['splits'].items()
+        },
+        num_train=num_train,
+        num_val=num_val,
+        seed=int(seed),
+        duration_us=int(duration_us),
+        step_us=int(step_us),
+        amplitude=float(amplitude),
+        sensor=sensor)
+    old = _claim(out_dir, _SCENES_GENERATOR, params, ('num_train', 'num_val'))
     if old is not None:
-        return dict(old, out_dir=out_dir, cached=True,
-                    seconds=time.perf_counter() - t0)
+        return dict(
+            old,
+            out_dir=out_dir,
+            cached=True,
+            seconds=time.perf_counter() - t0)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     splits = {}
     for split in scenes['splits']:
-        ann_src = osp.join(scenes_dir, 'annotations',
-                           f'instances_{split}.json')
-        with open(ann_src) as f:
+        with open(
+                osp.join(scenes_dir, 'annotations',
+                         f'instances_{split}.json')) as f:
             coco = json.load(f)
+        coco['images'] = coco['images'][:counts[split]]
+        kept = {img['id'] for img in coco['images']}
+        coco['annotations'] = [
+            a for a in coco['annotations'] if a['image_id'] in kept
+        ]
         ev_dir = osp.join(out_dir, 'events_np', split)
         seg_dir = osp.join(out_dir, 'ann_dir', split)
         if osp.isdir(seg_dir):
             shutil.rmtree(seg_dir)
-        os.makedirs(ev_dir)
+        os.makedirs(ev_dir, exist_ok=True)
         os.makedirs(seg_dir)
+        _drop_beyond(ev_dir, len(coco['images']), offset=1)
         num_events = 0
         for i, img in enumerate(coco['images']):
             name = img['file_name']
-            gray = np.asarray(
-                Image.open(osp.join(scenes_dir, 'img_dir', split,
-                                    name)).convert('L'))
-            rng = np.random.default_rng(
-                [seed, _STREAM_TAG + _SPLIT_CODES[split], i])
-            events = record_saccades(
-                gray, rng, None, (0., 0.), duration_us, step_us,
-                amplitude=amplitude, fill=None, **sensor)
-            num_events += len(events['t'])
             stem = osp.splitext(name)[0]
-            save_events(osp.join(ev_dir, stem + '.npz'), events)
-            shutil.copyfile(osp.join(scenes_dir, 'ann_dir', split, name),
-                            osp.join(seg_dir, name))
+            path = osp.join(ev_dir, stem + '.npz')
+            if not _readable(path):
+                gray = np.asarray(
+                    Image.open(osp.join(scenes_dir, 'img_dir', split,
+                                        name)).convert('L'))
+                rng = np.random.default_rng(
+                    [seed, _STREAM_TAG + _SPLIT_CODES[split], i])
+                save_events(
+                    path,
+                    record_saccades(
+                        gray,
+                        rng,
+                        None, (0., 0.),
+                        duration_us,
+                        step_us,
+                        amplitude=amplitude,
+                        fill=None,
+                        **sensor))
+            with np.load(path) as npz:
+                num_events += len(npz['t'])
+            shutil.copyfile(
+                osp.join(scenes_dir, 'ann_dir', split, name),
+                osp.join(seg_dir, name))
             img['file_name'] = stem + '.npz'
-        with open(osp.join(out_dir, 'annotations',
-                           f'instances_{split}.json'), 'w') as f:
+        with open(
+                osp.join(out_dir, 'annotations', f'instances_{split}.json'),
+                'w') as f:
             json.dump(coco, f)
-        splits[split] = dict(num_streams=len(coco['images']),
-                             num_events=num_events,
-                             num_instances=len(coco['annotations']))
-    meta = dict(generator=_SCENES_GENERATOR, complete=True, params=params,
-                classes=scenes['classes'], seg_classes=scenes['seg_classes'],
-                sensor_hw=[scenes['params']['img_size']] * 2, splits=splits)
+        splits[split] = dict(
+            num_streams=len(coco['images']),
+            num_events=num_events,
+            num_instances=len(coco['annotations']))
+    meta = dict(
+        generator=_SCENES_GENERATOR,
+        complete=True,
+        params=params,
+        classes=scenes['classes'],
+        seg_classes=scenes['seg_classes'],
+        sensor_hw=[scenes['params']['img_size']] * 2,
+        splits=splits)
     _finish(out_dir, meta)
-    return dict(meta, out_dir=out_dir, cached=False,
-                seconds=time.perf_counter() - t0)
+    return dict(
+        meta, out_dir=out_dir, cached=False, seconds=time.perf_counter() - t0)

@@ -28,8 +28,9 @@ def _hw(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def load_event_file(path: str, sensor_size: Union[int, Sequence[int]]
-                    ) -> Dict[str, np.ndarray]:
+def load_event_file(
+        path: str, sensor_size: Union[int,
+                                      Sequence[int]]) -> Dict[str, np.ndarray]:
     """Read and check one spikingjelly-style event file.
 
     Args:
@@ -107,9 +108,9 @@ class LoadEventStream(BaseTransform):
             ``results['width']`` (set by COCO-style datasets).
     """
 
-    def __init__(self,
-                 sensor_size: Optional[Union[int, Sequence[int]]] = None
-                 ) -> None:
+    def __init__(
+            self,
+            sensor_size: Optional[Union[int, Sequence[int]]] = None) -> None:
         self.sensor_size = None if sensor_size is None else _hw(sensor_size)
 
     def transform(self, results: dict) -> dict:
@@ -130,8 +131,10 @@ class LoadEventStream(BaseTransform):
         return f'{self.__class__.__name__}(sensor_size={self.sensor_size})'
 
 
-def integrate_events(events: Dict[str, np.ndarray], num_frames: int,
-                     height: int, width: int,
+def integrate_events(events: Dict[str, np.ndarray],
+                     num_frames: int,
+                     height: int,
+                     width: int,
                      split_by: str = 'number') -> np.ndarray:
     """Integrate a stream into ``num_frames`` two-channel count frames.
 
@@ -197,8 +200,8 @@ class IntegrateEvents(BaseTransform):
                            'spikedet.LoadEventStream before it.')
         h, w = results['img_shape'][:2]
         try:
-            frames = integrate_events(results.pop('events'), self.num_frames,
-                                      h, w, self.split_by)
+            frames = integrate_events(
+                results.pop('events'), self.num_frames, h, w, self.split_by)
         except ValueError as e:
             raise ValueError(f'{results.get("img_path")!r}: {e}') from e
         if self.clip_max is not None:

@@ -1,7 +1,6 @@
 from .event_data_preprocessor import (EventClsDataPreprocessor,
                                       EventDetDataPreprocessor,
-                                      EventSegDataPreProcessor,
-                                      to_event_batch)
+                                      EventSegDataPreProcessor, to_event_batch)
 
 __all__ = [
     'EventClsDataPreprocessor', 'EventDetDataPreprocessor',

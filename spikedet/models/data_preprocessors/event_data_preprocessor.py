@@ -28,7 +28,8 @@ def _check_no_colour(name: str, kwargs: dict) -> None:
             'for RGB data).')
 
 
-def to_event_batch(inputs: torch.Tensor, num_frames: int,
+def to_event_batch(inputs: torch.Tensor,
+                   num_frames: int,
                    name: str = 'event data preprocessor') -> torch.Tensor:
     """Reshape a ``[B, 2T, H, W]`` batch into ``[B, T, 2, H, W]``.
 

@@ -1,10 +1,10 @@
 """Reading official checkpoints and writing converted ones."""
-import argparse
-import os.path as osp
 import pickle
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 import torch
+
+from spikedet.utils.checkpoint import check_checkpoint_file
 
 
 class ConversionError(ValueError):
@@ -12,25 +12,30 @@ class ConversionError(ValueError):
     does not match it."""
 
 
-def load_checkpoint_file(path: str, trusted: bool = False) -> Any:
+def load_checkpoint_file(path: str,
+                         trusted: bool = False,
+                         safe_types: Sequence[type] = ()) -> Any:
     """Load a checkpoint file on the CPU.
 
     Loads with ``weights_only=True`` (tensors and plain containers), also
-    allowing ``argparse.Namespace``, which the official training scripts
-    store as ``args``. A file holding other Python objects is refused unless
-    ``trusted``: then it is fully unpickled, which can run code.
+    allowing the classes in ``safe_types`` (the converter scripts allow the
+    namespace class of Python's command-line parser, which the official
+    training scripts store as ``args``). A file holding other Python objects
+    is refused unless ``trusted``: then it is fully unpickled, which can run
+    code.
 
     Args:
         path (str): Checkpoint path.
         trusted (bool): Allow arbitrary pickled objects. Defaults to False.
+        safe_types (Sequence[type]): Further classes the file may hold.
+            Defaults to ().
 
     Returns:
         The loaded object.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f"Checkpoint '{path}' does not exist.")
+    check_checkpoint_file(path)
     try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
+        with torch.serialization.safe_globals(list(safe_types)):
             return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
         if not trusted:
@@ -39,12 +44,13 @@ def load_checkpoint_file(path: str, trusted: bool = False) -> Any:
                 if 'Unpickler error' in line
             ] or [str(e).strip()]
             reason = lines[0].split('. Please')[0]
+            allowed = ', '.join(t.__qualname__ for t in safe_types)
             raise ConversionError(
-                f"'{path}' holds Python objects other than tensors, plain "
-                f'containers and argparse.Namespace, so it was not loaded '
-                f'({reason}). If you trust the file, re-run with --trusted '
-                '(loads with weights_only=False, which can execute code from '
-                'the file).') from e
+                f"'{path}' holds Python objects other than tensors and plain "
+                f'containers{" and " + allowed if allowed else ""}, so it was '
+                f'not loaded ({reason}). If you trust the file, re-run with '
+                '--trusted (loads with weights_only=False, which can execute '
+                'code from the file).') from e
     return torch.load(path, map_location='cpu', weights_only=False)
 
 

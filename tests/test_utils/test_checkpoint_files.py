@@ -183,3 +183,15 @@ def test_tools_train_resume_stops_at_once(good, tmp_path, monkeypatch):
     tool = runpy.run_path(osp.join(root, 'tools', 'train.py'))
     with pytest.raises(CheckpointFileError, match='cut.pth'):
         tool['build_cfg'](tool['parse_args']())
+
+
+def test_converters_report_truncation(good, tmp_path):
+    from spikedet.converters import load_checkpoint_file
+    bad = _truncated(good, str(tmp_path / 'official.pth'))
+    with pytest.raises(CheckpointFileError, match='official.pth'):
+        load_checkpoint_file(bad)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        load_checkpoint_file(str(tmp_path / 'nope.pth'))
+    assert torch.equal(
+        load_checkpoint_file(good)['state_dict']['w'],
+        _state_dict()['state_dict']['w'])

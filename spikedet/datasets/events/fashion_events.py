@@ -122,6 +122,23 @@ def _readable(path: str) -> bool:
         return False
 
 
+def _recording(seed: int, duration_us: int, step_us: int, amplitude: float,
+               sensor_cfg: Optional[dict]) -> dict:
+    """The recording parameters both generators store in their meta."""
+    return dict(
+        seed=int(seed),
+        duration_us=int(duration_us),
+        step_us=int(step_us),
+        amplitude=float(amplitude),
+        sensor=dict(DEFAULT_SENSOR, **(sensor_cfg or {})))
+
+
+def _result(meta: dict, out_dir: str, cached: bool, t0: float) -> dict:
+    """What the generators return: the meta plus where, cached, seconds."""
+    return dict(
+        meta, out_dir=out_dir, cached=cached, seconds=time.perf_counter() - t0)
+
+
 def _finish(out_dir: str, meta: dict) -> None:
     with open(osp.join(out_dir, 'meta.json'), 'w') as f:
         json.dump(meta, f, indent=2)
@@ -162,25 +179,17 @@ def generate_fashion_event_cls(out_dir: str,
     t0 = time.perf_counter()
     if sensor_size < 28:
         raise ValueError(f'sensor_size must be >= 28, got {sensor_size}')
-    sensor = dict(DEFAULT_SENSOR, **(sensor_cfg or {}))
     params = dict(
         format_version=_FORMAT_VERSION,
         source_sha256=fashion_mnist_source_digest(source),
         num_train=int(num_train),
         num_test=int(num_test),
-        seed=int(seed),
         sensor_size=int(sensor_size),
-        duration_us=int(duration_us),
-        step_us=int(step_us),
-        amplitude=float(amplitude),
-        sensor=sensor)
+        **_recording(seed, duration_us, step_us, amplitude, sensor_cfg))
+    sensor = params['sensor']
     old = _claim(out_dir, _CLS_GENERATOR, params, ('num_train', 'num_test'))
     if old is not None:
-        return dict(
-            old,
-            out_dir=out_dir,
-            cached=True,
-            seconds=time.perf_counter() - t0)
+        return _result(old, out_dir, True, t0)
     pad = (sensor_size - 28) / 2.
     splits = {}
     for split, num in (('train', num_train), ('test', num_test)):
@@ -219,8 +228,7 @@ def generate_fashion_event_cls(out_dir: str,
         sensor_hw=[sensor_size, sensor_size],
         splits=splits)
     _finish(out_dir, meta)
-    return dict(
-        meta, out_dir=out_dir, cached=False, seconds=time.perf_counter() - t0)
+    return _result(meta, out_dir, False, t0)
 
 
 def generate_fashion_event_scenes(out_dir: str,
@@ -269,7 +277,6 @@ def generate_fashion_event_scenes(out_dir: str,
     t0 = time.perf_counter()
     scenes = generate_fashion_scenes(
         scenes_dir, seed=seed, source=source, **(scene_cfg or {}))
-    sensor = dict(DEFAULT_SENSOR, **(sensor_cfg or {}))
     counts = dict(train=num_train, val=num_val)
     params = dict(
         format_version=_FORMAT_VERSION,
@@ -280,18 +287,11 @@ def generate_fashion_event_scenes(out_dir: str,
         },
         num_train=num_train,
         num_val=num_val,
-        seed=int(seed),
-        duration_us=int(duration_us),
-        step_us=int(step_us),
-        amplitude=float(amplitude),
-        sensor=sensor)
+        **_recording(seed, duration_us, step_us, amplitude, sensor_cfg))
+    sensor = params['sensor']
     old = _claim(out_dir, _SCENES_GENERATOR, params, ('num_train', 'num_val'))
     if old is not None:
-        return dict(
-            old,
-            out_dir=out_dir,
-            cached=True,
-            seconds=time.perf_counter() - t0)
+        return _result(old, out_dir, True, t0)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     splits = {}
     for split in scenes['splits']:
@@ -356,5 +356,4 @@ def generate_fashion_event_scenes(out_dir: str,
         sensor_hw=[scenes['params']['img_size']] * 2,
         splits=splits)
     _finish(out_dir, meta)
-    return dict(
-        meta, out_dir=out_dir, cached=False, seconds=time.perf_counter() - t0)
+    return _result(meta, out_dir, False, t0)

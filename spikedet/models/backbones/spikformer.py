@@ -135,6 +135,7 @@ class SpikformerBlock(nn.Module):
         drop_path (float): Stochastic depth rate. Defaults to 0.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
         qkv_bias (bool): Bias in the Q/K/V layers. Defaults to False.
+        attn_scale (float): Attention scale. Defaults to 0.125.
     """
 
     def __init__(self,
@@ -143,11 +144,13 @@ class SpikformerBlock(nn.Module):
                  mlp_ratio: int = 4,
                  drop_path: float = 0.,
                  neuron_cfg: Optional[dict] = None,
-                 qkv_bias: bool = False) -> None:
+                 qkv_bias: bool = False,
+                 attn_scale: float = 0.125) -> None:
         super().__init__()
         hidden = int(dims * mlp_ratio)
         self.attn = SpikingSelfAttention(
-            dims, num_heads, neuron_cfg=neuron_cfg, qkv_bias=qkv_bias)
+            dims, num_heads, attn_scale, neuron_cfg=neuron_cfg,
+            qkv_bias=qkv_bias)
         self.mlp = nn.Sequential(
             ConvBNLIF(dims, hidden, bias=True, neuron_cfg=neuron_cfg),
             ConvBNLIF(hidden, dims, bias=True, neuron_cfg=neuron_cfg))
@@ -207,7 +210,10 @@ class Spikformer(BaseSpikingBackbone):
             ``'8-768'`` (ImageNet) or ``'4-384'`` (CIFAR, patch size 4), or a
             dict with ``embed_dims``, ``depth``, ``num_heads``, ``mlp_ratio``,
             ``patch_size`` and ``qkv_bias`` (the CIFAR code has biased Q/K/V
-            layers). Defaults to ``'8-384'``.
+            layers). ``'dvs-2-256'`` is the event-camera model of the
+            official ``cifar10dvs/`` code (CIFAR10-DVS, DVS128 Gesture at
+            128x128, patch size 16, 16 heads, ``attn_scale`` 0.25).
+            Defaults to ``'8-384'``.
         T (int): Time steps. Defaults to 4.
         in_channels (int): Input channels. Defaults to 3.
         simple_pyramid (bool): Output the 4-level spiking pyramid (needs
@@ -240,9 +246,12 @@ class Spikformer(BaseSpikingBackbone):
         '4-384': dict(
             embed_dims=384, depth=4, num_heads=12, patch_size=4,
             qkv_bias=True),
+        'dvs-2-256': dict(
+            embed_dims=256, depth=2, num_heads=16, patch_size=16,
+            attn_scale=0.25),
     }
     arch_keys = ('embed_dims', 'depth', 'num_heads', 'mlp_ratio',
-                 'patch_size', 'qkv_bias')
+                 'patch_size', 'qkv_bias', 'attn_scale')
     converter = 'spikformer_to_spikedet.py'
 
     def __init__(self,
@@ -283,7 +292,8 @@ class Spikformer(BaseSpikingBackbone):
         self.blocks = nn.ModuleList([
             SpikformerBlock(dims, self.arch_settings['num_heads'],
                             self.arch_settings['mlp_ratio'], dpr[i],
-                            neuron_cfg, self.arch_settings['qkv_bias'])
+                            neuron_cfg, self.arch_settings['qkv_bias'],
+                            self.arch_settings['attn_scale'])
             for i in range(depth)
         ])
         self.simple_pyramid = simple_pyramid
@@ -316,6 +326,7 @@ class Spikformer(BaseSpikingBackbone):
         arch.setdefault('mlp_ratio', 4)
         arch.setdefault('patch_size', 16)
         arch.setdefault('qkv_bias', False)
+        arch.setdefault('attn_scale', 0.125)
         return arch
 
     def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:

@@ -4,10 +4,10 @@
 #
 #   python tools/train.py configs/mask_rcnn_spikeformer_coco.py
 #
-# Identical to configs/mask-rcnn/mask-rcnn_metaspikeformer-15m_spikefpn_1x_coco.py
+# Identical to configs/mask-rcnn/mask-rcnn_metaspikeformer-15m-t1_spikefpn_1x_coco.py
 # (see there for the pretrained backbone: it expects the converted ImageNet
 # weights at checkpoints/metaspikeformer-15m_t1_in1k.pth; train from scratch
 # with --cfg-options model.backbone.init_cfg=None). Variants: 55M, T=4,
 # TemporalAggregation + mmdet FPN, RetinaNet, and swap-in recipes under
 # configs/mask-rcnn/ and configs/retinanet/.
-_base_ = ['./mask-rcnn/mask-rcnn_metaspikeformer-15m_spikefpn_1x_coco.py']
+_base_ = ['./mask-rcnn/mask-rcnn_metaspikeformer-15m-t1_spikefpn_1x_coco.py']

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-CONFIG=configs/quickstart/mask-rcnn_metaspikeformer-tiny_spikefpn_fashion-scenes.py
+CONFIG=configs/quickstart/mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py
 WORK_DIR=${WORK_DIR:-work_dirs/demo}
 SHOW_DIR=vis
 

@@ -1,6 +1,3 @@
-# Meta-SpikeFormer-55M (the paper's code calls it metaspikformer_8_512), T=1,
-# ImageNet-1k, the recipe of metaspikeformer-15m_8xb128_in1k-224_t1.py (its
-# train.sh trains exactly this model).
-_base_ = ['./metaspikeformer-15m_8xb128_in1k-224_t1.py']
-
-model = dict(backbone=dict(arch='55m'), head=dict(in_channels=640))
+# Deprecated name of metaspikeformer-55m-t1_8xb128_in1k-224.py, kept loadable for one release (config names
+# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+_base_ = ['./metaspikeformer-55m-t1_8xb128_in1k-224.py']

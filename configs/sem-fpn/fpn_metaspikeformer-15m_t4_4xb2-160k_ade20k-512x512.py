@@ -1,16 +1,3 @@
-# Semantic FPN with Meta-SpikeFormer-15M at T=4 time steps on ADE20K.
-# Same model and schedule as the T=1 config; the backbone and the spiking
-# neck run 4 steps. The paper's code starts this model from its T=1 model
-# (fine-tuning from T=1 to T=4): point init_cfg at a T=1 checkpoint to do the
-# same, e.g. --cfg-options model.backbone.init_cfg.checkpoint=... (its keys
-# must start with 'backbone.', as a segmentor checkpoint's do).
-_base_ = ['./fpn_metaspikeformer-15m_t1_4xb2-160k_ade20k-512x512.py']
-
-pretrained = 'checkpoints/metaspikeformer-15m_t4_in1k.pth'
-T = 4
-model = dict(
-    backbone=dict(
-        T=T,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
-    neck=dict(T=T))
+# Deprecated name of fpn_metaspikeformer-15m-t4_4xb2-160k_ade20k-512x512.py, kept loadable for one release (config names
+# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+_base_ = ['./fpn_metaspikeformer-15m-t4_4xb2-160k_ade20k-512x512.py']

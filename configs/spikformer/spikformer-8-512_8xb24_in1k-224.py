@@ -1,6 +1,3 @@
-# Spikformer-8-512, T=4, ImageNet-1k: the recipe of
-# spikformer-8-384_8xb24_in1k-224.py (imagenet.yml of the Spikformer code,
-# whose train.py builds this size).
-_base_ = ['./spikformer-8-384_8xb24_in1k-224.py']
-
-model = dict(backbone=dict(arch='8-512'), head=dict(in_channels=512))
+# Deprecated name of spikformer-8-512-t4_8xb24_in1k-224.py, kept loadable for one release (config names
+# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+_base_ = ['./spikformer-8-512-t4_8xb24_in1k-224.py']

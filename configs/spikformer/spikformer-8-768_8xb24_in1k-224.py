@@ -1,5 +1,3 @@
-# Spikformer-8-768 (12 heads), T=4, ImageNet-1k: the recipe of
-# spikformer-8-384_8xb24_in1k-224.py.
-_base_ = ['./spikformer-8-384_8xb24_in1k-224.py']
-
-model = dict(backbone=dict(arch='8-768'), head=dict(in_channels=768))
+# Deprecated name of spikformer-8-768-t4_8xb24_in1k-224.py, kept loadable for one release (config names
+# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+_base_ = ['./spikformer-8-768-t4_8xb24_in1k-224.py']

@@ -1,11 +1,3 @@
-# UperNet with Meta-SpikeFormer-15M at T=4 time steps on ADE20K.
-_base_ = ['./upernet_metaspikeformer-15m_t1_4xb2-160k_ade20k-512x512.py']
-
-pretrained = 'checkpoints/metaspikeformer-15m_t4_in1k.pth'
-T = 4
-model = dict(
-    backbone=dict(
-        T=T,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
-    neck=dict(T=T))
+# Deprecated name of upernet_metaspikeformer-15m-t4_4xb2-160k_ade20k-512x512.py, kept loadable for one release (config names
+# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+_base_ = ['./upernet_metaspikeformer-15m-t4_4xb2-160k_ade20k-512x512.py']

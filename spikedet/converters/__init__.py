@@ -18,7 +18,7 @@ missing, unexpected or mis-shaped. The command lines are
 ``spikformer_to_spikedet.py``.
 """
 import os.path as osp
-from typing import Union
+from typing import Sequence, Union
 
 from .base import ConvertedCheckpoint, build_converted_model
 from .checkpoint import (ConversionError, extract_state_dict,
@@ -34,7 +34,8 @@ def convert_file(kind: str,
                  src: str,
                  dst: str,
                  arch: Union[str, dict, None] = None,
-                 trusted: bool = False) -> ConvertedCheckpoint:
+                 trusted: bool = False,
+                 safe_types: Sequence[type] = ()) -> ConvertedCheckpoint:
     """Load ``src``, convert it with the ``kind`` converter (``'sdtv2'`` or
     ``'spikformer'``) and save the result to ``dst``.
 
@@ -46,6 +47,8 @@ def convert_file(kind: str,
             Defaults to None (inferred).
         trusted (bool): Allow arbitrary pickled objects in ``src``, see
             :func:`load_checkpoint_file`. Defaults to False.
+        safe_types (Sequence[type]): Further classes ``src`` may hold, see
+            :func:`load_checkpoint_file`. Defaults to ().
 
     Returns:
         ConvertedCheckpoint: The conversion result.
@@ -56,7 +59,8 @@ def convert_file(kind: str,
     if osp.abspath(src) == osp.abspath(dst):
         raise ValueError('DST must differ from SRC (the official file would '
                          'be overwritten).')
-    converted = CONVERTERS[kind](load_checkpoint_file(src, trusted), arch)
+    converted = CONVERTERS[kind](
+        load_checkpoint_file(src, trusted, safe_types), arch)
     converted.save(dst, src)
     return converted
 

@@ -14,9 +14,12 @@ LIBRARIES = {
 }
 
 
-def register_all_modules(cfg: Config) -> str:
-    """Register the modules of the library named by ``cfg.default_scope``
-    (and spikedet's), and return that scope.
+def register_config_scope(cfg: Config) -> str:
+    """Check the config's ``default_scope``, register the modules of the
+    library it names (and spikedet's), and return it.
+
+    Not OpenMMLab's ``register_all_modules``: that one registers a fixed
+    library; this one picks the library from the config.
 
     Args:
         cfg (Config): The config.
@@ -145,7 +148,7 @@ def load_config(config: str,
     cfg.launcher = launcher
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
-    scope = register_all_modules(cfg)
+    scope = register_config_scope(cfg)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:

@@ -11,10 +11,10 @@ from mmengine.registry import DefaultScope
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis', 'benchmark.py')
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart')
-CLS = osp.join(QUICKSTART, 'metaspikeformer-tiny_fashion-mnist.py')
-SEG = osp.join(QUICKSTART, 'fpn_metaspikeformer-tiny_fashion-scenes.py')
+CLS = osp.join(QUICKSTART, 'metaspikeformer-tiny-t1_fashion-mnist.py')
+SEG = osp.join(QUICKSTART, 'fpn_metaspikeformer-tiny-t1_fashion-scenes.py')
 DET = osp.join(QUICKSTART,
-               'mask-rcnn_metaspikeformer-tiny_spikefpn_fashion-scenes.py')
+               'mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py')
 VARIANTS = ('torch', 'fused', 'compile', 'deploy')
 FAST = ['--steps', '1', '--warmup', '0', '--batch-size', '2', '--device',
         'cpu', '--threads', '1']

@@ -10,7 +10,6 @@ the Fashion-MNIST quickstart):
   instead of 224x224 (the same transforms otherwise) and a tiny generated
   dataset in place of ImageNet/CIFAR-10.
 """
-import glob
 import math
 import os.path as osp
 
@@ -23,12 +22,15 @@ from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 from PIL import Image
 
+from spikedet.testing import find_configs, tiny_cls_config
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-QUICKSTART = 'configs/quickstart/metaspikeformer-tiny_fashion-mnist.py'
-CONFIGS = sorted(
+QUICKSTART = 'configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py'
+CONFIGS = [
     osp.relpath(p, REPO)
-    for d in ('metaspikeformer', 'spikformer')
-    for p in glob.glob(osp.join(REPO, 'configs', d, '*.py'))) + [QUICKSTART]
+    for p in find_configs(REPO, 'configs/metaspikeformer/*.py',
+                          'configs/spikformer/*.py')
+] + [QUICKSTART]
 
 # Parameters (millions) of the papers' models with their heads: measured on
 # the official Meta-SpikeFormer code (1000 classes), and the Spikformer
@@ -43,12 +45,6 @@ PAPER_PARAMS = {
     'spikformer-4-384': 9.32,
 }
 
-TINY_META = dict(embed_dims=[8, 16, 32, 48], depths=[1, 1, 1, 1], num_heads=2)
-TINY_TEACHER = dict(
-    type='ImageClassifier',
-    backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=8),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=1000, in_channels=64))
 
 
 def _load(path: str) -> Config:
@@ -56,7 +52,8 @@ def _load(path: str) -> Config:
 
 
 def _model_key(path: str) -> str:
-    return osp.basename(path).split('_')[0]
+    """``metaspikeformer-15m-t4_8xb24...`` -> ``metaspikeformer-15m``."""
+    return osp.basename(path).split('_')[0].rsplit('-t', 1)[0]
 
 
 @pytest.fixture(scope='module')
@@ -93,7 +90,7 @@ def test_config_metadata(path):
     assert cfg.model.head.type == 'spikedet.SpikingClsHead'
     if 't4' in path or 'spikformer' in path:
         assert backbone.T == 4
-    if '_t4-' in path:
+    if '-t4_' in path and 'metaspikeformer' in path:  # fine-tuned from T=1
         assert cfg.load_from and 't1' in cfg.load_from
 
 
@@ -136,54 +133,6 @@ def test_pipelines_give_recipe_size(path, rgb_root, fashion_mnist_cls_root):
         assert data[0]['inputs'].shape == (channels, size, size), key
 
 
-def _shrink(cfg: Config, path: str) -> None:
-    if path == QUICKSTART:  # tiny already
-        return
-    backbone = cfg.model.backbone
-    if backbone.type == 'spikedet.MetaSpikeFormer':
-        backbone.arch = TINY_META
-        cfg.model.head.in_channels = TINY_META['embed_dims'][-1]
-    else:
-        patch = 4 if 'cifar' in path else 16
-        backbone.arch = dict(
-            embed_dims=32, depth=1, num_heads=2, patch_size=patch)
-        cfg.model.head.in_channels = 32
-    if 'teacher' in cfg.model:
-        cfg.model.teacher = TINY_TEACHER
-
-
-# Crop sizes of the runs below: 224 -> 64, the test resize 256 -> 73.
-SMALL = {'RandomResizedCrop': ('scale', 64), 'CenterCrop': ('crop_size', 64),
-         'ResizeEdge': ('scale', 73)}
-
-
-def _tiny_data(cfg: Config, path: str, root: str, quick_root: str) -> None:
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg[key]
-        dataset = loader.dataset
-        if dataset.type == 'CustomDataset':  # the quickstart: real data
-            dataset.data_root = quick_root
-            dataset.indices = 2
-        else:
-            pipeline = [t.copy() for t in dataset.pipeline]
-            if pipeline[0]['type'] != 'LoadImageFromFile':  # CIFAR10 arrays
-                pipeline.insert(0, dict(type='LoadImageFromFile'))
-            for t in pipeline:
-                if t['type'] in SMALL:
-                    key, value = SMALL[t['type']]
-                    t[key] = value
-            loader.dataset = dict(
-                type='CustomDataset',
-                data_root=root,
-                ann_file=_ann(path),
-                data_prefix='',
-                pipeline=pipeline)
-        loader.dataset.serialize_data = False  # (its gc.collect is slow)
-        loader.batch_size = 2
-        loader.num_workers = 0
-        loader.persistent_workers = False
-
-
 @pytest.fixture
 def fast_config_text(monkeypatch):
     """The Runner formats its config with yapf three times (log, dump,
@@ -196,8 +145,10 @@ def fast_config_text(monkeypatch):
 def test_one_train_iter_and_test_step(path, rgb_root, fashion_mnist_cls_root,
                                       tmp_path, fast_config_text):
     cfg = _load(path)
-    _shrink(cfg, path)
-    _tiny_data(cfg, path, rgb_root, fashion_mnist_cls_root)
+    if path == QUICKSTART:  # tiny already, real data
+        tiny_cls_config(cfg, fashion_mnist_cls_root, shrink_model=False)
+    else:
+        tiny_cls_config(cfg, rgb_root, _ann(path))
     cfg.work_dir = str(tmp_path / 'work_dir')
     if cfg.train_cfg.get('by_epoch', True):
         cfg.train_cfg.max_epochs = 1  # 2 images, batch 2: one iteration

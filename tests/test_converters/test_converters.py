@@ -8,7 +8,6 @@ re-implementation of the official forward that reads the official state dict
 directly.
 """
 import argparse
-import glob
 import importlib.util
 import math
 import os.path as osp
@@ -25,6 +24,7 @@ from spikedet.converters import (ConversionError, build_converted_model,
                                  convert_file, convert_sdtv2,
                                  convert_spikformer, load_checkpoint_file)
 from spikedet.models import MetaSpikeFormer, Spikformer
+from spikedet.testing import find_configs
 from spikedet.utils.state_dict import CheckpointMismatchError
 
 Table = Dict[str, Tuple[Tuple[int, ...], str]]  # key -> (shape, role)
@@ -683,8 +683,10 @@ def test_untrusted_pickles_are_refused(tmp_path):
     sd = {k: torch.zeros(v.shape) for k, v in sd.items()}
     path = _official_file(tmp_path, sd, best=Fraction(1, 3))
     with pytest.raises(ConversionError, match='--trusted') as e:
-        load_checkpoint_file(path)
+        load_checkpoint_file(path, safe_types=[argparse.Namespace])
     assert 'fractions.Fraction' in str(e.value)
+    with pytest.raises(ConversionError, match='argparse.Namespace'):
+        load_checkpoint_file(path)  # not allowed unless asked for
     assert load_checkpoint_file(path, trusted=True)['best'] == Fraction(1, 3)
     with pytest.raises(ValueError, match='differ'):
         convert_file('sdtv2', path, path)
@@ -700,7 +702,8 @@ def test_pretrained_init_cfg_loads_converted_file(tmp_path, kind):
         sd = random_state_dict(spikformer_table(64, 2, 'imagenet', 10))
         backbone_cls = partial(Spikformer, T=2)
     converted = convert_file(kind, _official_file(tmp_path, sd),
-                             str(tmp_path / 'converted.pth'))
+                             str(tmp_path / 'converted.pth'),
+                             safe_types=[argparse.Namespace])
     path = str(tmp_path / 'converted.pth')
 
     def build(prefix):
@@ -726,7 +729,8 @@ def test_mmpretrain_classifier_loads_converted_file(tmp_path):
     init_default_scope('mmpretrain')
     sd = random_state_dict(sdtv2_table(SMALL_DIMS, 10, kd=True), seed=2)
     dst = str(tmp_path / 'converted.pth')
-    converted = convert_file('sdtv2', _official_file(tmp_path, sd), dst)
+    converted = convert_file('sdtv2', _official_file(tmp_path, sd), dst,
+                             safe_types=[argparse.Namespace])
     model = MODELS.build(
         dict(
             type='ImageClassifier',
@@ -741,9 +745,8 @@ def test_mmpretrain_classifier_loads_converted_file(tmp_path):
         logits, Official(sd).sdtv2(img, 1), rtol=1e-9, atol=1e-9)
 
 
-CLS_CONFIGS = sorted(
-    glob.glob(osp.join(ROOT, 'configs', '*spikeformer', '*.py')) +
-    glob.glob(osp.join(ROOT, 'configs', 'spikformer', '*.py')))
+CLS_CONFIGS = find_configs(ROOT, 'configs/*spikeformer/*.py',
+                           'configs/spikformer/*.py')
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart')
-CLS = osp.join(QUICKSTART, 'metaspikeformer-tiny_fashion-mnist.py')
-SEG = osp.join(QUICKSTART, 'fpn_metaspikeformer-tiny_fashion-scenes.py')
+CLS = osp.join(QUICKSTART, 'metaspikeformer-tiny-t1_fashion-mnist.py')
+SEG = osp.join(QUICKSTART, 'fpn_metaspikeformer-tiny-t1_fashion-scenes.py')
 DET = osp.join(QUICKSTART,
-               'mask-rcnn_metaspikeformer-tiny_spikefpn_fashion-scenes.py')
+               'mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py')
 
 
 @pytest.fixture(scope='module')

@@ -6,16 +6,16 @@ from mmengine.config import Config
 
 from spikedet.utils.setup_env import (check_data_paths,
                                       check_pretrained_paths,
-                                      register_all_modules)
+                                      register_config_scope)
 
 
-def test_register_all_modules_by_scope():
-    assert register_all_modules(Config(dict(default_scope='mmdet'))) == \
+def test_register_config_scope_by_scope():
+    assert register_config_scope(Config(dict(default_scope='mmdet'))) == \
         'mmdet'
     with pytest.raises(ValueError, match='default_scope'):
-        register_all_modules(Config(dict(default_scope='mmocr')))
+        register_config_scope(Config(dict(default_scope='mmocr')))
     with pytest.raises(ValueError, match='default_scope'):
-        register_all_modules(Config(dict()))
+        register_config_scope(Config(dict()))
 
 
 def test_check_data_paths(tmp_path):

@@ -27,7 +27,7 @@ phase's first step. Ratios are relative to the ``torch`` row of the same T.
 
 Examples:
     python tools/analysis/benchmark.py \\
-        configs/metaspikeformer/metaspikeformer-15m_8xb128_in1k-224_t1.py \\
+        configs/metaspikeformer/metaspikeformer-15m-t1_8xb128_in1k-224.py \\
         --T 1 4 --batch-size 4 --shape 224 --threads 2 --repeats 3
     python tools/analysis/benchmark.py CONFIG --variants torch deploy \\
         --steps 5 --out bench.json

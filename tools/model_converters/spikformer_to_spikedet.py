@@ -41,8 +41,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Convert; 0 on success, 1 (nothing written) on a checkpoint error."""
     args = parse_args(argv)
     try:
-        converted = convert_file('spikformer', args.src, args.dst, args.arch,
-                                 args.trusted)
+        # The official training scripts store their parsed arguments.
+        converted = convert_file(
+            'spikformer',
+            args.src,
+            args.dst,
+            args.arch,
+            args.trusted,
+            safe_types=[argparse.Namespace])
     except (ConversionError, CheckpointMismatchError, FileNotFoundError,
             ValueError) as e:
         print(f'error: {e}', file=sys.stderr)

@@ -89,8 +89,10 @@ class ThresholdNeuron(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or x.shape[0] != 1:
             return self.neuron(x)
+        # Comparing straight into a tensor of the input's dtype: one pass.
+        spikes = torch.empty_like(x)
         if self.input_threshold is not None:
-            return (x >= self.input_threshold).to(x.dtype)
+            return torch.ge(x, self.input_threshold, out=spikes)
         if self.type == 'LIF':
             v = x / self.tau
         elif self.type == 'PLIF':
@@ -99,7 +101,7 @@ class ThresholdNeuron(nn.Module):
             v = x
         if self.v_reset:  # a non-zero resting potential
             v = v + self.v_reset
-        return (v >= self.v_threshold).to(x.dtype)
+        return torch.ge(v, self.v_threshold, out=spikes)
 
     def extra_repr(self) -> str:
         return (f'type={self.type}, tau={self.tau}, '

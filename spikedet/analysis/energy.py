@@ -8,7 +8,7 @@ papers' 32-bit operations at 45 nm: ``E_MAC = 4.6 pJ``, ``E_AC = 0.9 pJ``.
 See :mod:`spikedet.analysis.ops` for exactly what is counted.
 """
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch.nn as nn
 
@@ -20,6 +20,8 @@ from .ops import OpCounter
 E_MAC_PJ = 4.6
 #: Energy per accumulate, pJ (32-bit float, 45 nm).
 E_AC_PJ = 0.9
+#: pJ -> mJ.
+PJ_TO_MJ = 1e-9
 
 NOTES = (
     'Energy per image: E = E_MAC x FLOPs + E_AC x SOPs (pJ -> mJ).',
@@ -115,16 +117,36 @@ class EnergyAnalyzer:
         if self.num_images == 0:
             raise RuntimeError('No images were analysed: call begin_batch() '
                                'before each forward inside the context.')
+        layers = self._layer_entries(e_mac, e_ac)
+        neurons = self._neuron_entries()
+        return OrderedDict(
+            meta=OrderedDict(
+                num_images=self.num_images,
+                time_steps=self.num_steps,
+                scope=self.scope or '(whole model)',
+                spike_chains_as_sops=self.chain,
+                e_mac_pj=e_mac,
+                e_ac_pj=e_ac,
+                units='per image: MACs/FLOPs/SOPs in operations, energy in '
+                'mJ',
+                notes=list(NOTES)),
+            totals=self._totals(layers, e_mac, e_ac),
+            stages=self._stage_entries(layers, neurons),
+            layers=layers,
+            neurons=neurons,
+            uncounted=self.counter.uncounted(),
+            flags=self._flags(layers, neurons))
+
+    def _layer_entries(self, e_mac: float, e_ac: float) -> List[dict]:
+        """Per-image ops and energy of every counted layer."""
         n = self.num_images
-        pj_to_mj = 1e-9
         layers = []
         for rec in self.counter.records.values():
             d = rec.to_dict()
-            stage = stage_name(rec.name, self.stages)
             layers.append(
                 OrderedDict(
                     name=d['name'],
-                    stage=stage,
+                    stage=stage_name(rec.name, self.stages),
                     module=d['module'],
                     op=d['op'],
                     input_kind=d['input_kind'],
@@ -137,59 +159,71 @@ class EnergyAnalyzer:
                     flops=d['flops'] / n,
                     sops=d['sops'] / n,
                     energy_mj=(e_mac * d['flops'] + e_ac * d['sops']) / n *
-                    pj_to_mj))
-        neurons = []
-        for st in self.recorder.layer_stats():
-            neurons.append(
-                OrderedDict(
-                    name=st['name'],
-                    stage=stage_name(st['name'], self.stages),
-                    shape=st['shape'],
-                    rate=st['rate'],
-                    rate_per_step=st['rate_per_step'],
-                    non_binary=st['non_binary']))
+                    PJ_TO_MJ))
+        return layers
 
-        # Stages in the order their first module ran.
-        stages: Dict[str, dict] = OrderedDict()
+    def _neuron_entries(self) -> List[dict]:
+        """Firing rates of every neuron layer."""
+        return [
+            OrderedDict(
+                name=st['name'],
+                stage=stage_name(st['name'], self.stages),
+                shape=st['shape'],
+                rate=st['rate'],
+                rate_per_step=st['rate_per_step'],
+                non_binary=st['non_binary'])
+            for st in self.recorder.layer_stats()
+        ]
+
+    def _stage_entries(self, layers: List[dict],
+                       neurons: List[dict]) -> List[dict]:
+        """Layers and neurons summed per stage, stages in the order their
+        first module ran (stages seen only in the rates come last)."""
+        used = {e['stage'] for e in layers + neurons}
+        order = []
         for name in self.counter.executed:
             st = stage_name(name, self.stages)
-            if st not in stages and (
-                    any(ly['stage'] == st for ly in layers)
-                    or any(nr['stage'] == st for nr in neurons)):
-                stages[st] = OrderedDict(
-                    stage=st, firing_rate=None, num_neurons=0, num_layers=0,
-                    macs=0., flops=0., sops=0., energy_mj=0.)
+            if st in used and st not in order:
+                order.append(st)
+        stages: Dict[str, dict] = OrderedDict()
 
-        def stage_entry(name):
+        def entry(name: str) -> dict:
             if name not in stages:
                 stages[name] = OrderedDict(
                     stage=name, firing_rate=None, num_neurons=0,
                     num_layers=0, macs=0., flops=0., sops=0., energy_mj=0.)
             return stages[name]
 
-        stage_rates = self.recorder.stage_rates(self.stages)
+        for name in order:
+            entry(name)
         for nr in neurons:
-            stage_entry(nr['stage'])['num_neurons'] += 1
-        for name, rate in stage_rates.items():
-            stage_entry(name)['firing_rate'] = rate
+            entry(nr['stage'])['num_neurons'] += 1
+        for name, rate in self.recorder.stage_rates(self.stages).items():
+            entry(name)['firing_rate'] = rate
         for ly in layers:
-            e = stage_entry(ly['stage'])
+            e = entry(ly['stage'])
             e['num_layers'] += 1
             for k in ('macs', 'flops', 'sops', 'energy_mj'):
                 e[k] += ly[k]
+        return list(stages.values())
 
+    def _totals(self, layers: List[dict], e_mac: float,
+                e_ac: float) -> dict:
+        """Whole-model rates, ops and energy per image."""
         flops = sum(ly['flops'] for ly in layers)
         sops = sum(ly['sops'] for ly in layers)
-        totals = OrderedDict(
+        return OrderedDict(
             firing_rate=self.recorder.mean_rate(),
             firing_rate_per_step=self.recorder.mean_rate_per_step(),
             macs=sum(ly['macs'] for ly in layers),
             flops=flops,
             sops=sops,
-            energy_mac_mj=e_mac * flops * pj_to_mj,
-            energy_ac_mj=e_ac * sops * pj_to_mj,
-            energy_mj=(e_mac * flops + e_ac * sops) * pj_to_mj)
+            energy_mac_mj=e_mac * flops * PJ_TO_MJ,
+            energy_ac_mj=e_ac * sops * PJ_TO_MJ,
+            energy_mj=(e_mac * flops + e_ac * sops) * PJ_TO_MJ)
 
+    def _flags(self, layers: List[dict], neurons: List[dict]) -> List[str]:
+        """What the reader of the numbers should know."""
         flags = []
         for ly in layers:
             if 'integer' in ly['input_kind']:
@@ -210,24 +244,7 @@ class EnergyAnalyzer:
             flags.append(f'{len(silent)} neuron(s) never ran (not in the '
                          f'forward path): {", ".join(silent[:5])}'
                          f'{" ..." if len(silent) > 5 else ""}')
-
-        return OrderedDict(
-            meta=OrderedDict(
-                num_images=n,
-                time_steps=self.num_steps,
-                scope=self.scope or '(whole model)',
-                spike_chains_as_sops=self.chain,
-                e_mac_pj=e_mac,
-                e_ac_pj=e_ac,
-                units='per image: MACs/FLOPs/SOPs in operations, energy in '
-                'mJ',
-                notes=list(NOTES)),
-            totals=totals,
-            stages=list(stages.values()),
-            layers=layers,
-            neurons=neurons,
-            uncounted=self.counter.uncounted(),
-            flags=flags)
+        return flags
 
 
 def _g(x: Optional[float]) -> str:
@@ -236,6 +253,36 @@ def _g(x: Optional[float]) -> str:
 
 def _r(x: Optional[float]) -> str:
     return '-' if x is None else f'{x:.4f}'
+
+
+def _layer_cells(ly: dict) -> List[str]:
+    kind = ly['input_kind'] + (' (x1 over T)'
+                               if ly['repeated_over_time'] else '')
+    return [ly['name'], ly['op'], kind, _r(ly['input_rate'])]
+
+
+def _stage_cells(st: dict) -> List[str]:
+    return [
+        st['stage'],
+        _r(st['firing_rate']),
+        str(st['num_neurons']),
+        str(st['num_layers'])
+    ]
+
+
+def _op_table(title: str, headers: List[str], entries: List[dict],
+              cells: Callable[[dict], List[str]]) -> str:
+    """A titled table of layer or stage entries: their own ``cells``, then
+    GMACs, GFLOPs, GSOPs and mJ."""
+    rows = [
+        cells(e) + [
+            _g(e['macs']),
+            _g(e['flops']),
+            _g(e['sops']), f"{e['energy_mj']:.4g}"
+        ] for e in entries
+    ]
+    return f'{title}\n' + _table(
+        headers + ['GMACs', 'GFLOPs', 'GSOPs', 'mJ'], rows)
 
 
 def _table(headers: List[str], rows: List[List[str]]) -> str:
@@ -268,18 +315,10 @@ def format_report(report: dict, layers: bool = True,
         f"E_MAC = {meta['e_mac_pj']} pJ, E_AC = {meta['e_ac_pj']} pJ"
     ]
     if layers:
-        rows = [[
-            ly['name'], ly['op'], ly['input_kind'] +
-            (' (x1 over T)' if ly['repeated_over_time'] else ''),
-            _r(ly['input_rate']),
-            _g(ly['macs']),
-            _g(ly['flops']),
-            _g(ly['sops']), f"{ly['energy_mj']:.4g}"
-        ] for ly in report['layers']]
-        parts.append('Per layer (per image)\n' + _table([
-            'layer', 'op', 'input', 'in rate', 'GMACs', 'GFLOPs', 'GSOPs',
-            'mJ'
-        ], rows))
+        parts.append(
+            _op_table('Per layer (per image)',
+                      ['layer', 'op', 'input', 'in rate'], report['layers'],
+                      _layer_cells))
     if neurons:
         rows = [[
             nr['name'], _r(nr['rate']),
@@ -287,19 +326,10 @@ def format_report(report: dict, layers: bool = True,
         ] for nr in report['neurons']]
         parts.append('Firing rate per neuron layer\n' +
                      _table(['neuron', 'rate', 'rate per step'], rows))
-    rows = [[
-        st['stage'],
-        _r(st['firing_rate']),
-        str(st['num_neurons']),
-        str(st['num_layers']),
-        _g(st['macs']),
-        _g(st['flops']),
-        _g(st['sops']), f"{st['energy_mj']:.4g}"
-    ] for st in report['stages']]
-    parts.append('Per stage (per image)\n' + _table([
-        'stage', 'fire rate', 'neurons', 'layers', 'GMACs', 'GFLOPs', 'GSOPs',
-        'mJ'
-    ], rows))
+    parts.append(
+        _op_table('Per stage (per image)',
+                  ['stage', 'fire rate', 'neurons', 'layers'],
+                  report['stages'], _stage_cells))
     per_step = ', '.join(f'{r:.4f}' for r in tot['firing_rate_per_step'])
     parts.append(
         'Totals (per image)\n'

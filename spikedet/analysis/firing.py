@@ -8,7 +8,7 @@ step ``t`` is ``spikes[t] / elements[t]`` over all recorded images.
 """
 import fnmatch
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -266,9 +266,3 @@ class FiringRateRecorder:
                 elems += self._counts[n]
         return (spikes / max(elems, 1)).tolist()
 
-
-def select_names(names: Iterable[str], patterns: Sequence[str]) -> List[str]:
-    """Names matching any of the glob ``patterns``, in ``names`` order."""
-    return [
-        n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)
-    ]

@@ -29,7 +29,7 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 
-E_MAC_PJ, E_AC_PJ = 4.6, 0.9
+from spikedet.analysis.energy import E_AC_PJ, E_MAC_PJ
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

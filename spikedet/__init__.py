@@ -21,28 +21,28 @@ from .version import __version__, version_info
 
 check_dependencies()
 
+#: Where the shipped configs are: ``spikedet/.mim/configs`` (a symlink to
+#: the checkout's ``configs/`` for an editable install, a copy in a wheel).
+CONFIG_ROOT = osp.join(osp.dirname(osp.abspath(__file__)), '.mim', 'configs')
+#: Prefix of spikedet's configs in ``_base_``.
+CONFIG_PREFIX = 'spikedet::'
+
 
 def _register_config_package() -> None:
-    """Let mmengine 0.10.x resolve ``spikedet::`` in ``_base_``.
+    """Let ``_base_ = ['spikedet::<path>.py']`` work in any config.
 
-    Three things, each for ``spikedet`` only (other packages are looked up
-    by mmengine exactly as before):
-
-    * mmengine accepts only the packages in its ``MODULE2PACKAGE`` table:
-      spikedet adds itself, as other OpenMMLab plugins do.
-    * mmengine reads ``<installed path>/.mim/configs`` and takes that path
-      from the distribution's location, which for an editable install
-      (PEP 660: an ``__editable__`` finder, the metadata in site-packages)
-      is a ``site-packages/spikedet`` that does not exist. For spikedet the
-      path is this package's directory, right for wheel and editable
-      installs alike.
-    * mmengine gives every object of a ``pkg::`` base the scope ``pkg``
-      (``_scope_='spikedet'``), which would make mmdet's ``MaskRCNN`` or
-      mmseg's ``EncoderDecoder`` be looked up in spikedet's registries and
-      fail. spikedet's configs are mmdet/mmseg/mmpretrain configs that name
-      their library by ``default_scope`` (and spikedet's classes by the
-      ``spikedet.`` prefix), so a ``spikedet::`` base is read like a local
-      base: without that scope.
+    mmengine 0.10.x resolves ``pkg::`` for its own table of OpenMMLab
+    packages only, with a pattern that needs a ``folder/`` of word
+    characters (no top-level configs, no ``mask-rcnn/``), takes the package
+    path from the distribution's location (wrong for a PEP 660 editable
+    install, whose metadata sits in site-packages) and gives every object of
+    such a base the scope ``pkg``, which would look mmdet's ``MaskRCNN`` up
+    in spikedet's registries. spikedet's configs are mmdet/mmseg/mmpretrain
+    configs naming their library by ``default_scope`` and spikedet's classes
+    by the ``spikedet.`` prefix, so ``spikedet::<path>`` is read as the file
+    ``CONFIG_ROOT/<path>``, like a local base (no scope). Other packages are
+    resolved by mmengine as before. ``spikedet`` is also added to mmengine's
+    package table (used in its registry hints), as other plugins do.
     """
     import mmengine.config.config as mmengine_config
     from mmengine.config.utils import MODULE2PACKAGE
@@ -50,20 +50,20 @@ def _register_config_package() -> None:
     config_cls = mmengine_config.Config
     if getattr(config_cls._get_cfg_path, 'spikedet_aware', False):
         return
-    installed_path = mmengine_config.get_installed_path
     get_cfg_path = config_cls._get_cfg_path
 
-    def get_installed_path(package: str) -> str:
-        if package == 'spikedet':
-            return osp.dirname(osp.abspath(__file__))
-        return installed_path(package)
-
     def _get_cfg_path(cfg_path: str, filename: str):
-        path, scope = get_cfg_path(cfg_path, filename)
-        return path, (None if scope == 'spikedet' else scope)
+        if not cfg_path.startswith(CONFIG_PREFIX):
+            return get_cfg_path(cfg_path, filename)
+        path = osp.join(CONFIG_ROOT, cfg_path[len(CONFIG_PREFIX):])
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f"{filename}: '{cfg_path}' is not a spikedet config: no "
+                f"'{path}'. The configs ship in spikedet/.mim/configs; in a "
+                'checkout, (re)install with pip install -e . to link them.')
+        return path, None
 
     _get_cfg_path.spikedet_aware = True  # type: ignore[attr-defined]
-    mmengine_config.get_installed_path = get_installed_path
     config_cls._get_cfg_path = staticmethod(_get_cfg_path)
 
 

@@ -14,11 +14,27 @@ from spikedet.apis import list_images, run_inference
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart')
+
+
+def _quickstart(*names: str) -> str:
+    """The first of the config names that exists (the T-suffixed name, or
+    the older name it replaces)."""
+    for name in names:
+        if osp.isfile(osp.join(QUICKSTART, name)):
+            return name
+    raise FileNotFoundError(f'none of {names} in {QUICKSTART}')
+
+
 CONFIGS = {
-    'classification': 'metaspikeformer-tiny-t1_fashion-mnist.py',
-    'detection': 'mask-rcnn_metaspikeformer-tiny-t1_spikefpn_'
-    'fashion-scenes.py',
-    'segmentation': 'fpn_metaspikeformer-tiny-t1_fashion-scenes.py',
+    'classification':
+    _quickstart('metaspikeformer-tiny-t1_fashion-mnist.py',
+                'metaspikeformer-tiny_fashion-mnist.py'),
+    'detection':
+    _quickstart('mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py',
+                'mask-rcnn_metaspikeformer-tiny_spikefpn_fashion-scenes.py'),
+    'segmentation':
+    _quickstart('fpn_metaspikeformer-tiny-t1_fashion-scenes.py',
+                'fpn_metaspikeformer-tiny_fashion-scenes.py'),
 }
 FASHION = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal',
            'Shirt', 'Sneaker', 'Bag', 'Ankle boot')

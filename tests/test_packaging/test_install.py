@@ -13,10 +13,11 @@ import zipfile
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: A config in a folder whose name mmengine's ``pkg::folder/file`` pattern
-#: accepts (``\w*/``: letters, digits, underscores).
-SHIPPED_CONFIG = 'quickstart/mask-rcnn_metaspikeformer-tiny-t1_spikefpn_' \
-    'fashion-scenes.py'
+#: The headline config, as the README's example inherits it: a top-level
+#: file, which mmengine's own ``pkg::folder/file`` lookup could not reach.
+SHIPPED_CONFIG = 'mask_rcnn_spikeformer_coco.py'
+#: A config in a folder with a hyphen (the same).
+HYPHEN_FOLDER = 'mask-rcnn'
 
 #: What a wheel needs from the checkout.
 SOURCES = ('setup.py', 'setup.cfg', 'MANIFEST.in', 'README.md',
@@ -161,7 +162,7 @@ def test_editable_install_resolves_spikedet_configs(tmp_path):
         cfg = Config.fromfile({user_cfg!r})
         assert cfg.train_cfg.max_iters == 7
         assert cfg.default_scope == 'mmdet'
-        assert '_scope_' not in cfg.model
+        assert cfg.model.get('_scope_') != 'spikedet'
         from mmengine.registry import init_default_scope
         init_default_scope(cfg.default_scope)
         from mmdet.registry import MODELS
@@ -177,3 +178,16 @@ def test_editable_install_resolves_spikedet_configs(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     mim = osp.join(ROOT, 'spikedet', '.mim', 'configs')
     assert osp.islink(mim) and osp.samefile(mim, osp.join(ROOT, 'configs'))
+
+
+def test_hyphen_folders_and_missing_configs(tmp_path):
+    """``spikedet::mask-rcnn/...`` resolves too (mmengine's own pattern
+    would reject the hyphen); an unknown name says where it looked."""
+    from mmengine.config import Config
+    folder = osp.join(ROOT, 'configs', HYPHEN_FOLDER)
+    name = sorted(n for n in os.listdir(folder) if n.endswith('.py'))[0]
+    cfg = Config.fromfile(_user_config(tmp_path, f'{HYPHEN_FOLDER}/{name}'))
+    assert cfg.train_cfg.max_iters == 7
+    assert cfg.default_scope == 'mmdet'
+    with pytest.raises(FileNotFoundError, match='is not a spikedet config'):
+        Config.fromfile(_user_config(tmp_path, 'no_such/config.py'))

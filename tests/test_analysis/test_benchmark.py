@@ -40,6 +40,7 @@ def check_report(tool, report, variants, steps, batch_size=2):
                                 'fused')
         assert r['params_m'] > 0
         assert r['infer_latency_ms'] > 0 and r['infer_peak_mib'] > 0
+        assert r['infer_cpu_ms'] > 0
         assert r['infer_images_per_s'] == pytest.approx(
             1000 * batch_size / r['infer_latency_ms'])
         assert r['infer_mem_increase_mib'] >= 0
@@ -47,6 +48,7 @@ def check_report(tool, report, variants, steps, batch_size=2):
             assert r['train_step_s'] is None and r['train_peak_mib'] is None
         else:
             assert r['train_step_s'] > 0 and r['train_peak_mib'] > 0
+            assert r['train_cpu_s'] > 0
             assert len(r['train_step_s_all']) == report['repeats']
     rel = {(q['variant'], q['T']): q for q in report['ratios']}
     for r in results:
@@ -56,6 +58,8 @@ def check_report(tool, report, variants, steps, batch_size=2):
         assert set(q) == set(tool.RATIO_KEYS)
         assert q['infer_speedup'] == pytest.approx(
             base['infer_latency_ms'] / r['infer_latency_ms'])
+        assert q['infer_cpu_speedup'] == pytest.approx(
+            base['infer_cpu_ms'] / r['infer_cpu_ms'])
         if r['variant'] != 'deploy':
             assert q['train_peak_ratio'] == pytest.approx(
                 r['train_peak_mib'] / base['train_peak_mib'])

@@ -64,7 +64,8 @@ def test_reparameterize_end_to_end(tool, tmp_path, capsys, config, channels,
 
     deploy = tool.build_model(config, out, deploy=True)
     assert deploy.backbone.deploy
-    assert not any(isinstance(m, _BatchNorm) for m in deploy.backbone.modules())
+    assert not any(
+        isinstance(m, _BatchNorm) for m in deploy.backbone.modules())
     x = torch.rand(2, channels, 64, 64) * 3
     with torch.no_grad():
         if hasattr(model, 'decode_head') or hasattr(model, 'head'):

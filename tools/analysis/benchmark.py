@@ -17,7 +17,9 @@ Training step: the model's ``train_step`` (data preprocessor, forward, loss,
 backward, SGD step), batch ``--batch-size``. Inference: ``test_step`` (the
 config's full predict path), reported as latency per batch and images/s.
 Each phase runs ``--warmup`` untimed steps, then ``--repeats`` repeats of
-``--steps`` steps; times are the median over repeats of the mean step time.
+``--steps`` steps; times are the median over repeats of the mean step time,
+both wall-clock and process CPU time (all threads; on a machine shared with
+other jobs the CPU time is the steadier measure of the work done).
 
 Memory: on a GPU, ``torch.cuda.max_memory_allocated`` per phase. On the CPU,
 the peak resident set size (``getrusage`` maxrss) of a fresh process per
@@ -53,13 +55,14 @@ from mmengine.config import Config, DictAction
 VARIANTS = ('torch', 'fused', 'compile', 'deploy')
 #: Fields of every result row (the tests check them).
 RESULT_KEYS = ('variant', 'T', 'backend', 'params_m', 'train_step_s',
-               'train_step_s_all', 'train_peak_mib', 'train_mem_increase_mib',
-               'infer_latency_ms', 'infer_latency_ms_all',
-               'infer_images_per_s', 'infer_peak_mib',
-               'infer_mem_increase_mib', 'mem_kind', 'error')
-RATIO_KEYS = ('variant', 'T', 'train_speedup', 'train_peak_ratio',
-              'train_increase_ratio', 'infer_speedup', 'infer_peak_ratio',
-              'infer_increase_ratio')
+               'train_step_s_all', 'train_cpu_s', 'train_peak_mib',
+               'train_mem_increase_mib', 'infer_latency_ms',
+               'infer_latency_ms_all', 'infer_cpu_ms', 'infer_images_per_s',
+               'infer_peak_mib', 'infer_mem_increase_mib', 'mem_kind',
+               'error')
+RATIO_KEYS = ('variant', 'T', 'train_speedup', 'train_cpu_speedup',
+              'train_peak_ratio', 'train_increase_ratio', 'infer_speedup',
+              'infer_cpu_speedup', 'infer_peak_ratio', 'infer_increase_ratio')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -130,7 +133,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-# -- the model config --------------------------------------------------------
+# -- the model config ---------------------------------------------------------
 def set_time_steps(model_cfg: dict, T: int, path: str = 'model') -> List[str]:
     """Set every ``T`` in a model config (backbone, necks, heads).
 
@@ -187,7 +190,7 @@ def set_neuron_backend(model_cfg: Any, backend: str) -> int:
     return count
 
 
-# -- a random batch ------------------------------------------------------------
+# -- a random batch -----------------------------------------------------------
 def make_batch(scope: str, model: torch.nn.Module, batch_size: int,
                shape: Sequence[int]) -> dict:
     """A ``train_step``/``test_step`` batch of random uint8 images with
@@ -248,7 +251,7 @@ def make_batch(scope: str, model: torch.nn.Module, batch_size: int,
     return dict(inputs=inputs, data_samples=samples)
 
 
-# -- one variant in one process -------------------------------------------------
+# -- one variant in one process -----------------------------------------------
 def _peak_rss_mib() -> float:
     scale = 1 if sys.platform == 'darwin' else 1024  # Linux: KiB
     return resource.getrusage(
@@ -306,14 +309,17 @@ def _median_step(fn, steps: int, repeats: int, warmup: int,
     for _ in range(warmup):
         fn()
     sync()
-    means = []
+    means, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(steps):
             fn()
         sync()
         means.append((time.perf_counter() - start) / steps)
-    return dict(median=statistics.median(means), all=means)
+        cpu.append((time.process_time() - cpu_start) / steps)
+    return dict(
+        median=statistics.median(means), all=means,
+        cpu=statistics.median(cpu))
 
 
 def measure(config: str, variant: str, T: int, phase: str, batch_size: int,
@@ -325,7 +331,8 @@ def measure(config: str, variant: str, T: int, phase: str, batch_size: int,
 
     Returns:
         dict: ``seconds`` (median per step), ``all`` (per repeat),
-        ``peak_mib``, ``increase_mib``, ``mem_kind``, ``backend``,
+        ``cpu_seconds`` (median process CPU time per step), ``peak_mib``,
+        ``increase_mib``, ``mem_kind``, ``backend``,
         ``params_m``.
     """
     from mmengine.optim import OptimWrapper
@@ -379,7 +386,8 @@ def measure(config: str, variant: str, T: int, phase: str, batch_size: int,
         peak = _peak_rss_mib()
         increase = max(0., peak - rss_before)
         kind = 'cpu peak RSS (getrusage maxrss)'
-    return dict(seconds=timing['median'], all=timing['all'], peak_mib=peak,
+    return dict(seconds=timing['median'], all=timing['all'],
+                cpu_seconds=timing['cpu'], peak_mib=peak,
                 increase_mib=increase, mem_kind=kind, backend=backend,
                 params_m=params)
 
@@ -419,7 +427,7 @@ def _worker_main(spec: str, out: str, threads: str) -> None:
         json.dump(result, f)
 
 
-# -- the whole run -----------------------------------------------------------------
+# -- the whole run ------------------------------------------------------------
 def run_variant(args: argparse.Namespace, variant: str,
                 T: int) -> Dict[str, Any]:
     """Measure the requested phases of one variant; a failure becomes the
@@ -451,12 +459,14 @@ def run_variant(args: argparse.Namespace, variant: str,
         row['mem_kind'] = r['mem_kind']
         if phase == 'train':
             row.update(train_step_s=r['seconds'], train_step_s_all=r['all'],
+                       train_cpu_s=r['cpu_seconds'],
                        train_peak_mib=r['peak_mib'],
                        train_mem_increase_mib=r['increase_mib'])
         else:
             row.update(
                 infer_latency_ms=1000 * r['seconds'],
                 infer_latency_ms_all=[1000 * s for s in r['all']],
+                infer_cpu_ms=1000 * r['cpu_seconds'],
                 infer_images_per_s=args.batch_size / r['seconds'],
                 infer_peak_mib=r['peak_mib'],
                 infer_mem_increase_mib=r['increase_mib'])
@@ -482,12 +492,15 @@ def ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 variant=r['variant'],
                 T=r['T'],
                 train_speedup=_ratio(b['train_step_s'], r['train_step_s']),
+                train_cpu_speedup=_ratio(b['train_cpu_s'], r['train_cpu_s']),
                 train_peak_ratio=_ratio(r['train_peak_mib'],
                                         b['train_peak_mib']),
                 train_increase_ratio=_ratio(r['train_mem_increase_mib'],
                                             b['train_mem_increase_mib']),
                 infer_speedup=_ratio(b['infer_latency_ms'],
                                      r['infer_latency_ms']),
+                infer_cpu_speedup=_ratio(b['infer_cpu_ms'],
+                                         r['infer_cpu_ms']),
                 infer_peak_ratio=_ratio(r['infer_peak_mib'],
                                         b['infer_peak_mib']),
                 infer_increase_ratio=_ratio(r['infer_mem_increase_mib'],
@@ -510,34 +523,39 @@ def format_report(args: argparse.Namespace, results: List[Dict],
         f"memory: {', '.join(sorted(kinds)) or '-'}"
         + (', one process per variant and phase' if args.isolate else ''),
         '',
-        f"{'variant':<8} {'T':>2} {'train s/step':>12} {'train MiB':>10} "
-        f"{'(+MiB)':>8} {'infer ms':>9} {'img/s':>7} {'infer MiB':>10} "
-        f"{'(+MiB)':>8}",
+        f"{'variant':<8} {'T':>2} {'train s':>8} {'cpu s':>7} "
+        f"{'train MiB':>9} {'(+MiB)':>7} {'infer ms':>9} {'cpu ms':>8} "
+        f"{'img/s':>7} {'infer MiB':>9} {'(+MiB)':>7}",
     ]
     for r in results:
         lines.append(
             f"{r['variant']:<8} {r['T']:>2} "
-            f"{_fmt(r['train_step_s'], '.3f'):>12} "
-            f"{_fmt(r['train_peak_mib'], '.0f'):>10} "
-            f"{_fmt(r['train_mem_increase_mib'], '.0f'):>8} "
+            f"{_fmt(r['train_step_s'], '.3f'):>8} "
+            f"{_fmt(r['train_cpu_s'], '.3f'):>7} "
+            f"{_fmt(r['train_peak_mib'], '.0f'):>9} "
+            f"{_fmt(r['train_mem_increase_mib'], '.0f'):>7} "
             f"{_fmt(r['infer_latency_ms'], '.1f'):>9} "
+            f"{_fmt(r['infer_cpu_ms'], '.1f'):>8} "
             f"{_fmt(r['infer_images_per_s'], '.2f'):>7} "
-            f"{_fmt(r['infer_peak_mib'], '.0f'):>10} "
-            f"{_fmt(r['infer_mem_increase_mib'], '.0f'):>8}")
+            f"{_fmt(r['infer_peak_mib'], '.0f'):>9} "
+            f"{_fmt(r['infer_mem_increase_mib'], '.0f'):>7}")
     if rel:
         lines += [
-            '', 'relative to torch (speed-up = torch time / time; memory = '
-            'memory / torch memory):',
-            f"{'variant':<8} {'T':>2} {'train x':>8} {'train mem':>9} "
-            f"{'(+mem)':>7} {'infer x':>8} {'infer mem':>9} {'(+mem)':>7}"
+            '', 'relative to torch (speed-up = torch time / time, wall and '
+            'process CPU; memory = memory / torch memory):',
+            f"{'variant':<8} {'T':>2} {'train x':>8} {'cpu x':>6} "
+            f"{'train mem':>9} {'(+mem)':>7} {'infer x':>8} {'cpu x':>6} "
+            f"{'infer mem':>9} {'(+mem)':>7}"
         ]
         for q in rel:
             lines.append(
                 f"{q['variant']:<8} {q['T']:>2} "
                 f"{_fmt(q['train_speedup'], '.2f'):>8} "
+                f"{_fmt(q['train_cpu_speedup'], '.2f'):>6} "
                 f"{_fmt(q['train_peak_ratio'], '.2f'):>9} "
                 f"{_fmt(q['train_increase_ratio'], '.2f'):>7} "
                 f"{_fmt(q['infer_speedup'], '.2f'):>8} "
+                f"{_fmt(q['infer_cpu_speedup'], '.2f'):>6} "
                 f"{_fmt(q['infer_peak_ratio'], '.2f'):>9} "
                 f"{_fmt(q['infer_increase_ratio'], '.2f'):>7}")
     failed = [r for r in results if r['error']]

@@ -13,7 +13,8 @@ Example::
     python tools/model_converters/reparameterize_model.py \\
         configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py \\
         work_dirs/qs_cls/iter_1200.pth work_dirs/qs_cls/deploy.pth
-    python tools/test.py configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py \\
+    python tools/test.py \\
+        configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py \\
         work_dirs/qs_cls/deploy.pth \\
         --cfg-options model.backbone.deploy=True model.head.deploy=True
 """

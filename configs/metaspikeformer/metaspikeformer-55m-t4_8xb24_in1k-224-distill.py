@@ -10,12 +10,15 @@
 # checkpoint has no such layer). Schedule and data as the T=4 config.
 #
 # The teacher is timm's CAFormer-B36 (ImageNet-21k pre-trained, 1k
-# fine-tuned, 224), hosted by mmpretrain's TimmClassifier: it needs
-# `pip install timm` (>= 0.9) and downloads its weights from the Hugging Face
-# hub. Offline, add to the teacher dict
+# fine-tuned, 224), hosted by mmpretrain's TimmClassifier: it needs timm
+# (make setup installs timm 1.0.31; elsewhere pip install 'spikedet[distill]')
+# and downloads its weights from the Hugging Face hub. Offline, add to the
+# teacher dict
 #   pretrained_cfg_overlay=dict(file='caformer_b36_in21ft1k.pth')
-# (the MetaFormer release the paper used; timm's MetaFormer loader is
-# meant to remap its keys -- not tried here, timm is not installed).
+# (the MetaFormer release the paper used; timm's MetaFormer loader is meant
+# to remap its keys -- not tried here: no weights can be downloaded). The
+# teacher builds and trains one iteration with random weights in
+# tests/test_configs/test_distill_teacher.py.
 # The teacher is frozen and left out of the saved checkpoints.
 #
 # To evaluate a distilled checkpoint no teacher is needed:

@@ -12,7 +12,7 @@ from spikedet.utils.state_dict import CheckpointMismatchError
 from .base import (SDTV2, SPIKFORMER, ConvertedCheckpoint, arch_option,
                    convert_with_map, expansion_ratio, require_keys,
                    resolve_arch)
-from .checkpoint import ConversionError, extract_state_dict
+from .checkpoint import extract_state_dict
 from .mapping import (DROP, HEAD_PARTS, POINTWISE, Part, Rule, add_parts,
                       count_blocks)
 
@@ -20,19 +20,36 @@ from .mapping import (DROP, HEAD_PARTS, POINTWISE, Part, Rule, add_parts,
 SPIKFORMER_SPS_PARTS = {
     **{
         f'proj_{layer}{"" if i == 0 else i}': f'proj.{i}.{target}'
-        for i in range(4) for layer, target in (('conv', 'conv'),
-                                                ('bn', 'bn'))
+        for i in range(4)
+        for layer, target in (('conv', 'conv'), ('bn', 'bn'))
     },
     'rpe_conv': 'rpe.conv',
     'rpe_bn': 'rpe.bn',
 }
-#: The two official layouts: the name suffix of the point-wise layers of the
-#: attention and MLP, and the patch size their SPS hard-codes (4 max-pools in
-#: ``imagenet/model.py``, 2 in ``cifar10/model.py``).
+#: The three official layouts: the name suffix of the point-wise layers of
+#: the attention and MLP, and the patch size their SPS hard-codes (4
+#: max-pools in ``imagenet/model.py`` and ``cifar10dvs/model.py``, 2 in
+#: ``cifar10/model.py``). ``cifar10dvs/model.py`` (event data) is told apart
+#: by its ``pos_embed``, which, like its final ``norm``, its forward never
+#: uses; its attention scale is 0.25 (0.125 in the other two).
 SPIKFORMER_LAYOUTS = {
-    'imagenet': dict(suffix='conv', patch_size=16, num_heads=8),
-    'cifar10': dict(suffix='linear', patch_size=4, num_heads=12),
+    'imagenet':
+    dict(suffix='conv', patch_size=16, num_heads=8),
+    'cifar10':
+    dict(suffix='linear', patch_size=4, num_heads=12),
+    'cifar10dvs':
+    dict(
+        suffix='conv',
+        patch_size=16,
+        num_heads=16,
+        attn_scale=0.25,
+        marker='pos_embed'),
 }
+SPIKFORMER_MARKERS = tuple(lay['marker']
+                           for lay in SPIKFORMER_LAYOUTS.values()
+                           if 'marker' in lay)
+#: Top-level tensors of ``cifar10dvs/model.py`` that its forward never uses.
+SPIKFORMER_DVS_UNUSED = ('pos_embed', 'norm.weight', 'norm.bias')
 SPIKFORMER_ATTN_LAYERS = ('q', 'k', 'v', 'proj')
 SPIKFORMER_MLP_LAYERS = {'fc1': 'mlp.0', 'fc2': 'mlp.1'}
 #: LayerNorms of the official ``Block`` that its forward never calls.
@@ -68,11 +85,13 @@ def spikformer_module_map(depth: int, layout: str) -> Dict[str, Rule]:
 
 
 def spikformer_layout(state_dict: dict) -> str:
-    """Which official layout (``'imagenet'`` or ``'cifar10'``) a Spikformer
-    state dict has."""
+    """Which official layout (``'imagenet'``, ``'cifar10'`` or
+    ``'cifar10dvs'``) a Spikformer state dict has."""
     layouts = [
         name for name, lay in SPIKFORMER_LAYOUTS.items()
-        if f'block.0.attn.q_{lay["suffix"]}.weight' in state_dict
+        if f'block.0.attn.q_{lay["suffix"]}.weight' in state_dict and (
+            lay['marker'] in state_dict if 'marker' in lay else not any(
+                m in state_dict for m in SPIKFORMER_MARKERS))
     ]
     if len(layouts) != 1:
         raise CheckpointMismatchError(
@@ -83,14 +102,16 @@ def spikformer_layout(state_dict: dict) -> str:
     return layouts[0]
 
 
-def convert_spikformer(checkpoint: Any,
-                       arch: Union[str, dict, None] = None
-                       ) -> ConvertedCheckpoint:
-    """Convert an official Spikformer checkpoint (``imagenet/model.py`` or
-    ``cifar10/model.py`` layout).
+def convert_spikformer(
+        checkpoint: Any,
+        arch: Union[str, dict, None] = None) -> ConvertedCheckpoint:
+    """Convert an official Spikformer checkpoint (``imagenet/model.py``,
+    ``cifar10/model.py`` or ``cifar10dvs/model.py`` layout).
 
     The unused LayerNorms ``block.*.norm1``/``norm2`` are dropped (listed in
-    ``dropped_keys`` and ``notes``); any other key must map.
+    ``dropped_keys`` and ``notes``), and for ``cifar10dvs/model.py`` its
+    unused ``pos_embed`` and final ``norm`` (listed in ``notes``); any other
+    key must map.
 
     Args:
         checkpoint: The loaded checkpoint (``{'state_dict': sd}``,
@@ -104,11 +125,6 @@ def convert_spikformer(checkpoint: Any,
     """
     state_dict, where = extract_state_dict(checkpoint)
     notes = [f'Read the state dict from {where}.']
-    if 'pos_embed' in state_dict:
-        raise ConversionError(
-            'This looks like the CIFAR10-DVS Spikformer (it has pos_embed): '
-            'its attention scale (0.25) differs from spikedet\'s Spikformer, '
-            'so it is not supported.')
     rpe_key = 'patch_embed.rpe_conv.weight'
     require_keys(state_dict, [rpe_key, SPIKFORMER.signature_key], SPIKFORMER,
                  SDTV2)
@@ -125,8 +141,14 @@ def convert_spikformer(checkpoint: Any,
         mlp_ratio=expansion_ratio(state_dict, fc1_key, dims, 'embed_dims'),
         patch_size=layout['patch_size'],
         qkv_bias=f'block.0.attn.q_{suffix}.bias' in state_dict)
+    inferred['attn_scale'] = layout.get('attn_scale', 0.125)
     notes.append(f"Official layout: {name}/model.py (patch size "
                  f"{layout['patch_size']}).")
+    if name == 'cifar10dvs':
+        unused = [k for k in SPIKFORMER_DVS_UNUSED if k in state_dict]
+        state_dict = {k: v for k, v in state_dict.items() if k not in unused}
+        notes.append('Dropped tensors that the official forward never '
+                     'uses: ' + ', '.join(unused))
     resolved = resolve_arch(SPIKFORMER.backbone, inferred,
                             dict(num_heads=layout['num_heads']),
                             arch_option(arch, {}), notes)

@@ -25,6 +25,7 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import DefaultScope, Registry
 
@@ -43,6 +44,8 @@ HOOKS = _child_of(MMENGINE_HOOKS, 'spikedet.engine')
 #: Optimizer wrapper constructors.
 OPTIM_WRAPPER_CONSTRUCTORS = _child_of(MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
                                        'spikedet.engine')
+#: Optimizer wrappers.
+OPTIM_WRAPPERS = _child_of(MMENGINE_OPTIM_WRAPPERS, 'spikedet.engine')
 #: Datasets.
 DATASETS = _child_of(MMENGINE_DATASETS, 'spikedet.datasets')
 #: Data transforms.

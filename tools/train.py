@@ -24,7 +24,8 @@ def parse_args() -> argparse.Namespace:
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training (GPU)')
+        help='enable automatic-mixed-precision training (fp16 with loss '
+        'scaling on a GPU, bfloat16 on the CPU)')
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -58,15 +59,17 @@ def build_cfg(args: argparse.Namespace) -> Config:
 
     if args.amp:
         import torch
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a CUDA GPU (mmengine\'s '
-                               'AmpOptimWrapper); drop --amp on CPU.')
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
+        if optim_wrapper in ('AmpOptimWrapper',
+                             'spikedet.CPUAmpOptimWrapper'):
             print('AMP training is already enabled in the config.')
-        else:
+        elif torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            # mmengine's AmpOptimWrapper needs a GPU: bfloat16 on the CPU.
+            cfg.optim_wrapper.type = 'spikedet.CPUAmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
 
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in \

@@ -17,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from spikedet.utils.state_dict import load_state_dict_strict
 from ..spiking import aggregate_time, encode_input
+from ..spiking.compact import compact_spikes
 from ..spiking.reparam import DeployMixin
 
 def _bn_rollback_contexts(block: nn.Module):
@@ -259,7 +260,8 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
             W]``.
         """
         seq = encode_input(x, self.T, self.in_channels)
-        outs = self.forward_seq(seq)
+        with compact_spikes():  # spikes saved for backward as bool
+            outs = self.forward_seq(seq)
         if not self.keep_time:
             outs = [aggregate_time(o, 'mean') for o in outs]
         elif self.average_time:

@@ -1,8 +1,9 @@
 # Spikformer-2-256 (2 blocks, 256 channels, 16 heads, patch size 16), T=16,
 # CIFAR10-DVS at 128x128, trained from scratch: the model and recipe of the
 # official CIFAR10-DVS code (github.com/ZK-Zhou/spikformer, cifar10dvs/
-# model.py and cifar10dvs/train.py). Paper-reported top-1: 80.9 (the
-# paper's figure, not measured here).
+# model.py and cifar10dvs/train.py). Not trained here (no GPU). Official
+# checkpoints of that code convert strictly to this arch ('dvs-2-256') with
+# tools/model_converters/spikformer_to_spikedet.py.
 #
 # Data: reads a spikingjelly-processed CIFAR10-DVS folder, i.e. the
 # ``root`` spikingjelly's ``CIFAR10DVS`` dataset class converts into

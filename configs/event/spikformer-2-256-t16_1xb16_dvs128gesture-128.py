@@ -3,8 +3,7 @@
 # spikformer-2-256-t16_1xb16_cifar10dvs-128.py) with 11 classes, the default
 # num_classes of that code's Spikformer class. The official repository has
 # no separate DVS128 Gesture script, so everything else is the CIFAR10-DVS
-# recipe. Paper-reported top-1: 98.3 (the paper's figure, not measured
-# here).
+# recipe. Not trained here (no GPU).
 #
 # Data: reads a spikingjelly-processed DVS128 Gesture folder, i.e. the
 # ``root`` spikingjelly's ``DVS128Gesture`` converts into

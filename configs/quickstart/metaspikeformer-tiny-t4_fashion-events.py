@@ -9,9 +9,9 @@
 #   python tools/train.py \
 #       configs/quickstart/metaspikeformer-tiny-t4_fashion-events.py
 #
-# Same model, optimizer and schedule as the image quickstart, except: two
-# input channels (OFF, ON), T=4 time steps fed by the 4 frames, no RGB
-# mean/std (frames hold event counts).
+# Same model and optimizer as the image quickstart, except: two input
+# channels (OFF, ON), T=4 time steps fed by the 4 frames, no RGB mean/std
+# (frames hold event counts), and a shorter schedule (below).
 _base_ = ['./metaspikeformer-tiny-t1_fashion-mnist.py']
 
 T = 4

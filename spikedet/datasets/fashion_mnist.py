@@ -259,6 +259,27 @@ def fashion_mnist_source_digest(source: Optional[str] = None) -> str:
     return _digest_cached(key)
 
 
+def generation_params(format_version: int, source: Optional[str],
+                      **settings) -> dict:
+    """The parameters that ``meta.json`` of a dataset made from Fashion-MNIST
+    records (a finished output is reused only if they are equal).
+
+    Args:
+        format_version (int): Version of the generator's output format.
+        source (str, optional): See :func:`load_fashion_mnist`.
+        **settings: The generator's settings.
+
+    Returns:
+        dict: ``format_version``, ``source_sha256`` (see
+        :func:`fashion_mnist_source_digest`; fails early if the source is
+        missing) and the settings.
+    """
+    return dict(
+        format_version=format_version,
+        source_sha256=fashion_mnist_source_digest(source),
+        **settings)
+
+
 @functools.lru_cache(maxsize=4)
 def _digest_cached(key: tuple) -> str:
     h = hashlib.sha256()
@@ -326,19 +347,16 @@ def convert_fashion_mnist_cls(out_dir: str,
     from PIL import Image
 
     # Resolve the source first: a missing dataset fails before any output.
-    digest = fashion_mnist_source_digest(source)
+    fashion_mnist_source_digest(source)
     data = {split: load_fashion_mnist(split, source)
             for split in FASHION_MNIST_FILES}
     splits = {}
     for split, num, name in (('train', num_train, 'num_train'),
                              ('test', num_test, 'num_test')):
         splits[split] = _select(num, len(data[split][1]), name)
-    params = dict(
-        format_version=_CLS_FORMAT_VERSION,
-        source_sha256=digest,
-        num_train=splits['train'],
-        num_test=splits['test'],
-    )
+    params = generation_params(
+        _CLS_FORMAT_VERSION, source, num_train=splits['train'],
+        num_test=splits['test'])
     summary = dict(
         out_dir=out_dir,
         num_train=splits['train'],

@@ -47,18 +47,17 @@ seeded PCG64 generator, so the output is identical across machines. The
 checksums in ``meta.json`` hash pixel arrays and annotation files, not PNG
 bytes (which depend on the zlib build).
 """
-import functools
 import hashlib
 import json
 import os
 import os.path as osp
 import shutil
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .fashion_mnist import (FASHION_MNIST_CLASSES, fashion_mnist_source_digest,
+from .fashion_mnist import (FASHION_MNIST_CLASSES, generation_params,
                             load_fashion_mnist)
 from .generated import claim_out_dir, is_finished, read_meta, write_meta
 
@@ -167,11 +166,15 @@ def _make_background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _render_scene(rng: np.random.Generator, items: np.ndarray,
-                  labels: np.ndarray, size: int, max_items: int,
-                  size_range: Tuple[int, int], fg_threshold: int,
-                  min_visible: float, min_area: int) -> Tuple[
+                  labels: np.ndarray, params: dict,
+                  size_range: Tuple[int, int]) -> Tuple[
                       np.ndarray, np.ndarray, List[Dict]]:
-    """Compose one scene. Returns (RGB image, semantic labels, instances)."""
+    """Compose one scene with the generation ``params`` (``img_size``,
+    ``max_items``, ``fg_threshold``, ``min_visible``, ``min_area``). Returns
+    (RGB image, semantic labels, instances)."""
+    size, max_items = params['img_size'], params['max_items']
+    fg_threshold, min_visible, min_area = (
+        params[k] for k in ('fg_threshold', 'min_visible', 'min_area'))
     image = _make_background(rng, size)
     num = int(rng.integers(1, max_items + 1))
     placed = []
@@ -300,8 +303,8 @@ def _coco_annotations(kept: List[Dict], image_id: int, first_id: int,
     return annotations
 
 
-def _write_split(out_dir: str, split: str, num: int, seed: int,
-                 source: Optional[str], render: Callable) -> Dict:
+def _write_split(out_dir: str, split: str, num: int, params: dict,
+                 size_range: Tuple[int, int], source: Optional[str]) -> Dict:
     """Render, save and annotate the ``num`` scenes of a split.
 
     Returns:
@@ -315,8 +318,9 @@ def _write_split(out_dir: str, split: str, num: int, seed: int,
     images, annotations = [], []
     img_hash, seg_hash = hashlib.sha256(), hashlib.sha256()
     for i in range(num):
-        rng = np.random.default_rng([int(seed), _SPLIT_CODES[split], i])
-        image, seg, kept = render(rng, items, labels)
+        rng = np.random.default_rng([params['seed'], _SPLIT_CODES[split], i])
+        image, seg, kept = _render_scene(rng, items, labels, params,
+                                         size_range)
         image_id = i + 1
         name = f'{image_id:06d}.png'
         Image.fromarray(image).save(osp.join(img_dir, name), compress_level=1)
@@ -400,10 +404,9 @@ def generate_fashion_scenes(out_dir: str,
     t0 = time.perf_counter()
     size_range = _check_params(num_train, num_val, img_size, max_items,
                                item_scale, fg_threshold, min_visible, min_area)
-    params = dict(
-        format_version=_FORMAT_VERSION,
-        # (fails early if the source is missing)
-        source_sha256=fashion_mnist_source_digest(source),
+    params = generation_params(
+        _FORMAT_VERSION,
+        source,
         num_train=int(num_train),
         num_val=int(num_val),
         img_size=int(img_size),
@@ -423,14 +426,6 @@ def generate_fashion_scenes(out_dir: str,
     claim_out_dir(out_dir, old, _GENERATOR, params,
                   folders=('img_dir', 'ann_dir', 'annotations'),
                   make_dirs=('annotations', ))
-    render = functools.partial(
-        _render_scene,
-        size=img_size,
-        max_items=max_items,
-        size_range=size_range,
-        fg_threshold=fg_threshold,
-        min_visible=min_visible,
-        min_area=min_area)
     meta = dict(
         generator=_GENERATOR,
         complete=True,
@@ -440,7 +435,8 @@ def generate_fashion_scenes(out_dir: str,
         palette=[list(c) for c in SCENE_PALETTE],
         reduce_zero_label=False,
         splits={
-            split: _write_split(out_dir, split, num, seed, source, render)
+            split: _write_split(out_dir, split, num, params, size_range,
+                                source)
             for split, num in counts.items()
         },
         numpy_version=np.__version__)

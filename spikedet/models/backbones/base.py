@@ -5,7 +5,7 @@ import copy
 import warnings
 from contextlib import contextmanager
 from functools import partial
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -155,8 +155,10 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
     """
     #: Preset architectures: name -> arch settings.
     arch_zoo: Dict[str, dict] = {}
-    #: The keys an arch dict may have.
-    arch_keys: Tuple[str, ...] = ()
+    #: Settings an arch dict must have.
+    arch_required: Tuple[str, ...] = ()
+    #: Optional settings of an arch dict and their defaults.
+    arch_defaults: Dict[str, Any] = {}
     #: Script in tools/model_converters/ for the paper's checkpoints (named
     #: in loading errors); None if there is none.
     converter: Optional[str] = None
@@ -212,17 +214,24 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
         if not isinstance(arch, dict):
             raise TypeError(f'arch must be a str or dict, got {type(arch)}.')
         arch = copy.deepcopy(dict(arch))
-        unknown = set(arch) - set(cls.arch_keys)
+        known = cls.arch_required + tuple(cls.arch_defaults)
+        unknown = set(arch) - set(known)
         if unknown:
             raise KeyError(f'Unknown arch keys {sorted(unknown)}; an arch '
-                           f'of {cls.__name__} has {list(cls.arch_keys)}.')
-        return cls.complete_arch(arch)
+                           f'of {cls.__name__} has {list(known)}.')
+        if not set(cls.arch_required) <= set(arch):
+            raise KeyError(
+                f'A custom arch of {cls.__name__} needs '
+                f"{' and '.join(cls.arch_required)}, got keys "
+                f'{sorted(arch)}.')
+        for key, value in cls.arch_defaults.items():
+            arch.setdefault(key, copy.deepcopy(value))
+        cls.check_arch(arch)
+        return arch
 
     @classmethod
-    def complete_arch(cls, arch: dict) -> dict:
-        """Check an arch dict (a copy, only known keys) and fill in the
-        defaults of the optional settings. Subclasses implement it."""
-        raise NotImplementedError
+    def check_arch(cls, arch: dict) -> None:
+        """Further checks of complete arch settings; none by default."""
 
     # -- outputs ------------------------------------------------------------
     @staticmethod

@@ -308,7 +308,6 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             ``embed_dims`` (4 ints), ``depths`` (4 ints), ``num_heads`` and
             ``mlp_ratio``. Defaults to ``'15m'``.
         T (int): Time steps. Defaults to 1.
-        in_channels (int): Input channels. Defaults to 3.
         last_stride (int): Stride of the last stage's downsampling: 1 as in
             the paper's classifier, 2 for a true stride-32 level.
             Defaults to 1.
@@ -318,27 +317,18 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             2`` channels), before the stages: the paper's segmentation
             pyramid is the stem and stages 0, 1 and 3 (``out_indices=(0, 1,
             3)``, ``last_stride=1``: strides 2, 4, 8, 16). Defaults to False.
-        keep_time (bool): Keep the time axis in the outputs. Defaults to
-            False.
-        average_time (bool): Average the outputs over time but keep a time
-            axis of length 1 (needs ``keep_time``), see
-            :class:`BaseSpikingBackbone`. Defaults to False.
         drop_path_rate (float): Stochastic depth rate (linear over blocks).
             Defaults to 0.
         neuron_cfg (dict, optional): Neuron config for every neuron, see
             :func:`spikedet.models.spiking.build_neuron`. Defaults to None.
-        frozen_stages (int): See :class:`BaseSpikingBackbone`.
-            Defaults to -1.
-        norm_eval (bool): Keep BN in eval mode in training. Defaults to False.
-        with_cp (bool): Activation checkpointing per block. Defaults to False.
         deploy (bool): Build the deploy (re-parameterised, inference-only)
             model, to load a checkpoint written by
             tools/model_converters/reparameterize_model.py, see
             :meth:`switch_to_deploy`. Defaults to False.
-        init_cfg (dict | list[dict], optional): Initialization config.
-            Defaults to None.
-        pretrained (str, optional): mmseg's deprecated argument, see
-            :class:`BaseSpikingBackbone`. Defaults to None.
+        **kwargs: The arguments every spiking backbone takes, see
+            :class:`BaseSpikingBackbone`: ``in_channels`` (default 3),
+            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes the stem, ``k`` also stages 0 to ``k - 1``),
+            ``norm_eval``, ``with_cp``, ``init_cfg`` and ``pretrained``.
     """
     arch_zoo = {
         **dict.fromkeys(['15m', 'meta-spikeformer-15m'], {
@@ -362,36 +352,21 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             'mlp_ratio': 4
         }),
     }
-    arch_keys = ('embed_dims', 'depths', 'num_heads', 'mlp_ratio')
+    arch_required = ('embed_dims', 'depths')
+    arch_defaults = dict(num_heads=8, mlp_ratio=4)
     converter = 'sdtv2_to_spikedet.py'
 
     def __init__(self,
                  arch: Union[str, dict] = '15m',
                  T: int = 1,
-                 in_channels: int = 3,
                  last_stride: int = 1,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  out_stem: bool = False,
-                 keep_time: bool = False,
-                 average_time: bool = False,
                  drop_path_rate: float = 0.,
                  neuron_cfg: Optional[dict] = None,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None,
-                 pretrained: Optional[str] = None) -> None:
-        super().__init__(
-            T=T,
-            in_channels=in_channels,
-            keep_time=keep_time,
-            average_time=average_time,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            init_cfg=init_cfg,
-            pretrained=pretrained)
+                 **kwargs) -> None:
+        super().__init__(T=T, **kwargs)
         self.arch_settings = self.parse_arch(arch)
         dims = self.arch_settings['embed_dims']
         depths = self.arch_settings['depths']
@@ -399,9 +374,9 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         mlp_ratio = self.arch_settings['mlp_ratio']
         if last_stride not in (1, 2):
             raise ValueError(f'last_stride must be 1 or 2, got {last_stride}.')
-        if not -1 <= frozen_stages <= 4:
+        if not -1 <= self.frozen_stages <= 4:
             raise ValueError(f'frozen_stages must be in [-1, 4], got '
-                             f'{frozen_stages}.')
+                             f'{self.frozen_stages}.')
         self.neuron_cfg = neuron_cfg
 
         # Stochastic depth decays linearly over the stem block + all blocks.
@@ -412,7 +387,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         stem_dims = dims[0] // 2
         self.stem = nn.Sequential(
             SpikingDownsample(
-                in_channels, stem_dims, 7, 2, first_layer=True),
+                self.in_channels, stem_dims, 7, 2, first_layer=True),
             ConvSNNBlock(stem_dims, mlp_ratio, dpr[0], neuron_cfg))
 
         self.downsample_layers = nn.ModuleList()
@@ -454,17 +429,11 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             reparameterize(self, check_eval=False)
 
     @classmethod
-    def complete_arch(cls, arch: dict) -> dict:
-        """Check a custom arch dict and fill in its defaults."""
-        if not {'embed_dims', 'depths'} <= set(arch):
-            raise KeyError('A custom arch needs embed_dims and depths '
-                           f'(4 ints each), got keys {sorted(arch)}.')
-        arch.setdefault('num_heads', 8)
-        arch.setdefault('mlp_ratio', 4)
+    def check_arch(cls, arch: dict) -> None:
+        """Four stages."""
         if len(arch['embed_dims']) != 4 or len(arch['depths']) != 4:
             raise ValueError('embed_dims and depths need 4 entries each '
                              '(one per stage).')
-        return arch
 
     def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:
         for layer in self.stem:

@@ -215,28 +215,21 @@ class Spikformer(BaseSpikingBackbone):
             128x128, patch size 16, 16 heads, ``attn_scale`` 0.25).
             Defaults to ``'8-384'``.
         T (int): Time steps. Defaults to 4.
-        in_channels (int): Input channels. Defaults to 3.
         simple_pyramid (bool): Output the 4-level spiking pyramid (needs
             ``patch_size`` 16). Defaults to False.
         out_indices (Sequence[int]): Pyramid levels (0-3) when
             ``simple_pyramid``, else block indices. Defaults to ``(-1, )``,
             the last block (or the stride-32 level).
-        keep_time (bool): Keep the time axis in the outputs. Defaults to
-            False.
         drop_path_rate (float): Stochastic depth rate. Defaults to 0.
         neuron_cfg (dict, optional): Neuron config. Defaults to None.
-        frozen_stages (int): -1 freezes nothing, 0 the patch splitting,
-            ``k`` also the first ``k`` blocks. Defaults to -1.
-        norm_eval (bool): Keep BN in eval mode in training. Defaults to False.
-        with_cp (bool): Activation checkpointing per block. Defaults to False.
         deploy (bool): Build the deploy (re-parameterised, inference-only)
             model, to load a checkpoint written by
             tools/model_converters/reparameterize_model.py, see
             :meth:`switch_to_deploy`. Defaults to False.
-        init_cfg (dict | list[dict], optional): Initialization config.
-            Defaults to None.
-        pretrained (str, optional): mmseg's deprecated argument, see
-            :class:`BaseSpikingBackbone`. Defaults to None.
+        **kwargs: The arguments every spiking backbone takes, see
+            :class:`BaseSpikingBackbone`: ``in_channels`` (default 3),
+            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes the patch splitting, ``k`` also the first ``k`` blocks),
+            ``norm_eval``, ``with_cp``, ``init_cfg`` and ``pretrained``.
     """
     arch_zoo = {
         '8-384': dict(embed_dims=384, depth=8, num_heads=8, patch_size=16),
@@ -250,43 +243,31 @@ class Spikformer(BaseSpikingBackbone):
             embed_dims=256, depth=2, num_heads=16, patch_size=16,
             attn_scale=0.25),
     }
-    arch_keys = ('embed_dims', 'depth', 'num_heads', 'mlp_ratio',
-                 'patch_size', 'qkv_bias', 'attn_scale')
+    arch_required = ('embed_dims', 'depth')
+    arch_defaults = dict(
+        num_heads=8, mlp_ratio=4, patch_size=16, qkv_bias=False,
+        attn_scale=0.125)
     converter = 'spikformer_to_spikedet.py'
 
     def __init__(self,
                  arch: Union[str, dict] = '8-384',
                  T: int = 4,
-                 in_channels: int = 3,
                  simple_pyramid: bool = False,
                  out_indices: Sequence[int] = (-1, ),
-                 keep_time: bool = False,
                  drop_path_rate: float = 0.,
                  neuron_cfg: Optional[dict] = None,
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  deploy: bool = False,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None,
-                 pretrained: Optional[str] = None) -> None:
-        super().__init__(
-            T=T,
-            in_channels=in_channels,
-            keep_time=keep_time,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            with_cp=with_cp,
-            init_cfg=init_cfg,
-            pretrained=pretrained)
+                 **kwargs) -> None:
+        super().__init__(T=T, **kwargs)
         self.arch_settings = self.parse_arch(arch)
         dims = self.arch_settings['embed_dims']
         depth = self.arch_settings['depth']
         patch = self.arch_settings['patch_size']
-        if not -1 <= frozen_stages <= depth:
+        if not -1 <= self.frozen_stages <= depth:
             raise ValueError(f'frozen_stages must be in [-1, {depth}], got '
-                             f'{frozen_stages}.')
-        self.patch_embed = SpikingPatchSplitting(in_channels, dims, patch,
-                                                 neuron_cfg)
+                             f'{self.frozen_stages}.')
+        self.patch_embed = SpikingPatchSplitting(self.in_channels, dims,
+                                                 patch, neuron_cfg)
         # On the CPU explicitly, so the model can be built on 'meta'.
         dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
         self.blocks = nn.ModuleList([
@@ -315,19 +296,6 @@ class Spikformer(BaseSpikingBackbone):
         self._freeze_stages()
         if deploy:
             reparameterize(self, check_eval=False)
-
-    @classmethod
-    def complete_arch(cls, arch: dict) -> dict:
-        """Check a custom arch dict and fill in its defaults."""
-        if not {'embed_dims', 'depth'} <= set(arch):
-            raise KeyError('A custom arch needs embed_dims and depth, got '
-                           f'keys {sorted(arch)}.')
-        arch.setdefault('num_heads', 8)
-        arch.setdefault('mlp_ratio', 4)
-        arch.setdefault('patch_size', 16)
-        arch.setdefault('qkv_bias', False)
-        arch.setdefault('attn_scale', 0.125)
-        return arch
 
     def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:
         x = self.patch_embed(x)

@@ -129,11 +129,12 @@ def test_coco_config_unchanged_builds(path):
     assert set(opt) == {'type', 'lr', 'betas', 'weight_decay'}
 
 
-def test_headline_is_the_15m_spikefpn_config():
+def test_headline_is_the_15m_spiking_heads_config():
     a = Config.fromfile(HEADLINE)
     b = Config.fromfile(
-        osp.join(ROOT, 'configs', 'mask-rcnn',
-                 'mask-rcnn_metaspikeformer-15m-t1_spikefpn_1x_coco.py'))
+        osp.join(
+            ROOT, 'configs', 'mask-rcnn',
+            'mask-rcnn_metaspikeformer-15m-t1_spikefpn-spikeheads_1x_coco.py'))
     assert a.model == b.model
     assert a.optim_wrapper == b.optim_wrapper
     assert a.train_dataloader == b.train_dataloader

@@ -5,11 +5,15 @@
 # last_stride=2 gives true strides 4/8/16/32 (the paper's code keeps stride
 # 16 in its last stage but labels it 32). Neck: spikedet.SpikingFPN (LIF ->
 # conv -> BN laterals and outputs, membrane top-down sum), outputs averaged
-# over T, so mmdet's stock RPN/RoI heads follow. Data, heads and evaluation
-# (CocoMetric bbox + segm) are mmdet's own Mask R-CNN 1x files.
-# Optimiser as the paper's detection code: AdamW lr 2e-4, betas
-# (0.9, 0.999), weight decay 0.05 (none on norm layers); warmup 1000
-# iterations, x0.1 at epochs 8 and 11.
+# over T, so mmdet's stock RPN/RoI heads follow (the ANN-head variant of
+# the spike-driven ...-spikefpn-spikeheads_1x_coco.py). Data, heads and
+# evaluation (CocoMetric bbox + segm) are mmdet's own Mask R-CNN 1x files.
+# Optimiser: AdamW lr 2e-4, betas (0.9, 0.999), weight decay 0.05 as the
+# paper's T=4 run (none on norm layers); the schedule is mmdet's 1x (warmup
+# 1000 iterations, x0.1 at epochs 8 and 11), not the paper's. The paper's
+# recipes (stride-16 last stage, no neck norm, spiking heads, warmup 4000
+# iterations + linear decay, batch 5/6, DETR-style augmentation) are the
+# *_paper_* configs.
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/coco_instance.py',

@@ -3,9 +3,9 @@
 # outputs over time (keep_time=False), so mmdet's ANN FPN and heads run
 # unchanged; the neck only learns the backbone's channel counts. Everything
 # else (data, SGD lr 0.02 schedule, batch 8x2) is mmdet's. The same two
-# edits work on any mmdet config with a 4-level backbone. For the paper's
-# recipe (spiking FPN, AdamW) use
-# mask-rcnn_metaspikeformer-15m-t1_spikefpn_1x_coco.py.
+# edits work on any mmdet config with a 4-level backbone. For a spiking FPN
+# with AdamW use mask-rcnn_metaspikeformer-15m-t1_spikefpn_1x_coco.py; for
+# the paper's recipe the *_paper_* configs.
 _base_ = ['mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py']
 
 custom_imports = dict(imports=['spikedet'], allow_failed_imports=False)

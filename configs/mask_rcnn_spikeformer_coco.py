@@ -13,5 +13,6 @@
 # Variants: ANN heads, 55M, T=4, TemporalAggregation + mmdet FPN, RetinaNet,
 # and swap-in recipes under configs/mask-rcnn/ and configs/retinanet/.
 _base_ = [
-    './mask-rcnn/mask-rcnn_metaspikeformer-15m-t1_spikefpn-spikeheads_1x_coco.py'
+    './mask-rcnn/'
+    'mask-rcnn_metaspikeformer-15m-t1_spikefpn-spikeheads_1x_coco.py'
 ]

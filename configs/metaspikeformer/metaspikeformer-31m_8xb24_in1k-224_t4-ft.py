@@ -1,3 +1,3 @@
-# Deprecated name of metaspikeformer-31m-t4_8xb24_in1k-224-ft.py, kept loadable for one release (config names
-# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+# Deprecated name, kept loadable for one release: config names now write T
+# after the backbone token, always (e.g. metaspikeformer-15m-t4).
 _base_ = ['./metaspikeformer-31m-t4_8xb24_in1k-224-ft.py']

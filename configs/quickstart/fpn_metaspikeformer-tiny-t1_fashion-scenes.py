@@ -3,11 +3,14 @@
 # trains on a laptop CPU in minutes. Generate the data first (see the README,
 # section 'Data'); it lands in data/fashion_scenes.
 #
-#   python tools/train.py configs/quickstart/fpn_metaspikeformer-tiny-t1_fashion-scenes.py
+#   python tools/train.py \
+#       configs/quickstart/fpn_metaspikeformer-tiny-t1_fashion-scenes.py
 #
-# Same model family and recipe as the ADE20K configs in configs/sem-fpn/
-# (spiking backbone, spiking FPN neck, spiking FPN head, AdamW with warmup
-# and linear decay), scaled down; no AMP, so it runs on CPU.
+# Same model family as our ADE20K configs in configs/sem-fpn/ (spiking
+# backbone with stages 0-3 at strides 4-32, spiking FPN neck with BN,
+# spiking FPN head), scaled down, with its own optimizer settings (below);
+# no AMP, so it runs on CPU. The paper's pyramid (stem, stages 0, 1, 3) is
+# in fpn_metaspikeformer-tiny-t1_paper-pyramid_fashion-scenes.py.
 _base_ = ['mmseg::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['spikedet'], allow_failed_imports=False)

@@ -5,7 +5,8 @@
 # 'Data'); it lands in data/fashion_scenes:
 #
 #   python tools/dataset_converters/fashion_mnist.py scenes
-#   python tools/train.py configs/quickstart/mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py
+#   python tools/train.py \
+#       configs/quickstart/mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py
 #
 # Same model family and recipe as configs/mask-rcnn/ (time-keeping spiking
 # backbone with true strides 4-32, spiking FPN averaged over T, mmdet's

@@ -3,7 +3,8 @@
 # Convert the data first (see the README, section 'Data'); it lands in
 # data/fashion_mnist (28x28 grayscale PNGs + meta/{train,test}.txt).
 #
-#   python tools/train.py configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py
+#   python tools/train.py \
+#       configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py
 #
 # The ImageNet model family and head (spiking backbone with time-keeping
 # output, LIF before the linear classifier), scaled down: one grayscale

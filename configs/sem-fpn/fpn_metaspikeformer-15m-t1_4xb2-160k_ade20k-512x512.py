@@ -1,13 +1,18 @@
 # Semantic FPN with Meta-SpikeFormer-15M (T=1) on ADE20K, 512x512 crops.
 #
-# Model as in the paper's segmentation code: a spiking FPN neck (LIF -> conv
-# -> norm; membrane top-down sum) and the Semantic FPN head with spiking
-# convs (spikedet.SpikingFPNHead). The neck runs over the T time steps and
-# averages its outputs over time; the head then fires once on them, as the
-# paper's code fires its neck and head on time-averaged features.
-# Schedule as the paper's code: AdamW lr 1e-3 (neck and heads x2), 1500
-# iterations of linear warmup, then linear ("poly", power 1) decay to 0 at
-# 160k iterations, total batch 8 (4 GPUs x 2 images), fp16 AMP (GPU only:
+# Our recipe, after the paper's (for the paper's own runs see
+# fpn_metaspikeformer-*_paper_*.py): stages 0-3 at their true strides
+# 4, 8, 16, 32 (last_stride=2), a spiking FPN neck with BN (LIF -> conv ->
+# norm; membrane top-down sum) that runs over the T time steps and averages
+# its outputs over time, and the Semantic FPN head with spiking convs
+# (spikedet.SpikingFPNHead), which then fires once on them.
+# The paper's code differs: its pyramid is the stem and stages 0, 1 and 3
+# (strides 2, 4, 8, 16), averaged over time before a neck without norm
+# (neck and head at T=1); its T=1 run has no AMP, the neck at x1 lr and 1
+# image per GPU.
+# Schedule: AdamW lr 1e-3 (neck and heads x2), 1500 iterations of linear
+# warmup, then linear ("poly", power 1) decay to 0 at 160k iterations, as
+# the paper's code; total batch 8 (4 GPUs x 2 images), fp16 AMP (GPU only:
 # on CPU add --cfg-options optim_wrapper.type=OptimWrapper).
 _base_ = ['mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py']
 

@@ -1,3 +1,3 @@
-# Deprecated name of upernet_metaspikeformer-15m-t4_4xb2-160k_ade20k-512x512.py, kept loadable for one release (config names
-# now always write T after the backbone token, e.g. metaspikeformer-15m-t4).
+# Deprecated name, kept loadable for one release: config names now write T
+# after the backbone token, always (e.g. metaspikeformer-15m-t4).
 _base_ = ['./upernet_metaspikeformer-15m-t4_4xb2-160k_ade20k-512x512.py']

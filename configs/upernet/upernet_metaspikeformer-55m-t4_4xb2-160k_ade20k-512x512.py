@@ -1,5 +1,5 @@
 # UperNet with Meta-SpikeFormer-55M at T=4 time steps on ADE20K
-# (weight decay 0.05, as the paper's 55M segmentation config).
+# (weight decay 0.05, as the paper's 55M T=4 Semantic FPN config).
 _base_ = ['./upernet_metaspikeformer-15m-t1_4xb2-160k_ade20k-512x512.py']
 
 pretrained = 'checkpoints/metaspikeformer-55m_t4_in1k.pth'

@@ -9,8 +9,8 @@ returning it:
 * :func:`tiny_cls_config` (mmpretrain): an mmpretrain ``CustomDataset``.
 
 :func:`find_configs` lists config files without the deprecated-name
-aliases. Importing this package is light: the libraries and datasets the helpers
-need are imported when a helper runs.
+aliases. Importing this package is light: the libraries and datasets the
+helpers need are imported when a helper runs.
 """
 from .cls import TINY_CLS_ARCHS, tiny_cls_config
 from .common import find_configs, is_config_alias

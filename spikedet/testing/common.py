@@ -62,7 +62,7 @@ def cpu_optim_wrapper(cfg: Config) -> None:
 
 
 #: First words of a config that only keeps a deprecated name loadable.
-ALIAS_MARKER = '# Deprecated name of '
+ALIAS_MARKER = '# Deprecated name, kept loadable'
 
 
 def is_config_alias(path: str) -> bool:

@@ -46,7 +46,6 @@ PAPER_PARAMS = {
 }
 
 
-
 def _load(path: str) -> Config:
     return Config.fromfile(osp.join(REPO, path))
 

@@ -15,7 +15,7 @@ CONFIGS = find_configs(ROOT, 'configs/*/*.py')
 
 def _target(alias: str) -> str:
     with open(alias) as f:
-        base = re.search(r"_base_ = \['\./([^']+)'\]", f.read()).group(1)
+        base = re.search(r"_base_ = \[\s*'\./([^']+)'", f.read()).group(1)
     return osp.join(osp.dirname(alias), base)
 
 

@@ -327,7 +327,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             :meth:`switch_to_deploy`. Defaults to False.
         **kwargs: The arguments every spiking backbone takes, see
             :class:`BaseSpikingBackbone`: ``in_channels`` (default 3),
-            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes the stem, ``k`` also stages 0 to ``k - 1``),
+            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes
+            the stem, ``k`` also stages 0 to ``k - 1``),
             ``norm_eval``, ``with_cp``, ``init_cfg`` and ``pretrained``.
     """
     arch_zoo = {

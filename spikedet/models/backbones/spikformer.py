@@ -228,7 +228,8 @@ class Spikformer(BaseSpikingBackbone):
             :meth:`switch_to_deploy`. Defaults to False.
         **kwargs: The arguments every spiking backbone takes, see
             :class:`BaseSpikingBackbone`: ``in_channels`` (default 3),
-            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes the patch splitting, ``k`` also the first ``k`` blocks),
+            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes
+            the patch splitting, ``k`` also the first ``k`` blocks),
             ``norm_eval``, ``with_cp``, ``init_cfg`` and ``pretrained``.
     """
     arch_zoo = {

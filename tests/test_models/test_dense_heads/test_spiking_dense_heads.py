@@ -190,3 +190,32 @@ def test_time_steps_are_averaged():
         for t in range(2)
     ]
     torch.testing.assert_close(cls[0], (per_step[0] + per_step[1]) / 2)
+
+
+@pytest.mark.parametrize('add_extra_convs', [False, 'on_input'])
+def test_spiking_fpn_keeps_the_time_axis_for_spiking_heads(add_extra_convs):
+    """SpikingFPN(time_aggregation=None) hands every level time-major to
+    the heads; averaging them over T gives the 'mean' neck's outputs."""
+    from spikedet.models.necks import SpikingFPN
+    kw = dict(
+        in_channels=[4, 6],
+        out_channels=C,
+        num_outs=4,
+        T=3,
+        add_extra_convs=add_extra_convs)
+    torch.manual_seed(0)
+    keep = SpikingFPN(time_aggregation=None, **kw).eval()
+    mean = SpikingFPN(time_aggregation='mean', **kw).eval()
+    mean.load_state_dict(keep.state_dict())
+    feats = [
+        torch.randn(3, 2, c, 16 // 2**i, 16 // 2**i) * 4
+        for i, c in enumerate([4, 6])
+    ]
+    with torch.no_grad():
+        outs, ref = keep(feats), mean(feats)
+    assert len(outs) == 4
+    for i, (o, r) in enumerate(zip(outs, ref)):
+        assert o.shape == (3, 2, C, 16 // 2**i, 16 // 2**i)
+        torch.testing.assert_close(o.mean(0), r)
+    cls, reg = rpn(3)(list(outs[:2]))  # the heads take them as they are
+    assert cls[0].shape[:2] == (2, 3)

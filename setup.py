@@ -44,25 +44,35 @@ def read_version() -> str:
         return re.search(r"__version__ = '([^']+)'", f.read()).group(1)
 
 
-def add_mim_extension() -> None:
+def add_mim_extension() -> List[str]:
     """Put ``configs``, ``tools`` and ``model-index.yml`` into
     ``spikedet/.mim``: symlinks for an editable install (``develop`` or
     ``editable_wheel``), copies when building a wheel or an sdist; nothing
-    for other commands."""
+    for other commands.
+
+    Returns:
+        list[str]: The entries that were symlinks (an editable install of
+        this checkout) and are copies now; :func:`relink` puts the links
+        back once the wheel or sdist is built, so the checkout's editable
+        install keeps seeing its live configs.
+    """
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'copy' if platform.system() == 'Windows' else 'symlink'
     elif 'sdist' in sys.argv or 'bdist_wheel' in sys.argv:
         mode = 'copy'
     else:
-        return
+        return []
 
     mim_path = osp.join(HERE, 'spikedet', '.mim')
     os.makedirs(mim_path, exist_ok=True)
+    linked = []
     for name in MIM_FILES:
         src = osp.join(HERE, name)
         dst = osp.join(mim_path, name)
         if not osp.exists(src):
             continue
+        if mode == 'copy' and osp.islink(dst):
+            linked.append(name)
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
         elif osp.isdir(dst):
@@ -78,10 +88,23 @@ def add_mim_extension() -> None:
                 ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
         else:
             warnings.warn(f'Cannot copy {src} into spikedet/.mim.')
+    return linked
 
 
-if __name__ == '__main__':
-    add_mim_extension()
+def relink(names: List[str]) -> None:
+    """Replace the copies made by :func:`add_mim_extension` with symlinks
+    again."""
+    mim_path = osp.join(HERE, 'spikedet', '.mim')
+    for name in names:
+        dst = osp.join(mim_path, name)
+        if osp.isdir(dst) and not osp.islink(dst):
+            shutil.rmtree(dst)
+        elif osp.lexists(dst):
+            os.remove(dst)
+        os.symlink(osp.relpath(osp.join(HERE, name), mim_path), dst)
+
+
+def _setup() -> None:
     setup(
         name='spikedet',
         version=read_version(),
@@ -120,3 +143,11 @@ if __name__ == '__main__':
         ],
         license='Apache-2.0',
         zip_safe=False)
+
+
+if __name__ == '__main__':
+    relinks = add_mim_extension()
+    try:
+        _setup()
+    finally:
+        relink(relinks)

@@ -70,6 +70,11 @@ def wheel_env(tmp_path_factory):
     src = work / 'src'
     src.mkdir()
     _copy_sources(str(src))
+    # As in a checkout with an editable install: .mim holds symlinks.
+    mim = src / 'spikedet' / '.mim'
+    mim.mkdir()
+    for name in ('configs', 'tools', 'model-index.yml'):
+        os.symlink(osp.join('..', '..', name), str(mim / name))
     dist = work / 'dist'
     subprocess.run([
         sys.executable, '-m', 'pip', 'wheel', '--no-deps',
@@ -101,15 +106,25 @@ def wheel_env(tmp_path_factory):
                    check=True,
                    env=_clean_env())
     return dict(
-        wheel=str(wheels[0]), python=str(venv / 'bin' / 'python'), site=site)
+        wheel=str(wheels[0]),
+        python=str(venv / 'bin' / 'python'),
+        site=site,
+        src=str(src))
 
 
 def test_wheel_ships_configs_and_ranges(wheel_env):
+    # The build copied the configs into the wheel and put the checkout's
+    # editable links back afterwards.
+    for name in ('configs', 'tools', 'model-index.yml'):
+        assert osp.islink(
+            osp.join(wheel_env['src'], 'spikedet', '.mim', name)), name
     with zipfile.ZipFile(wheel_env['wheel']) as zf:
         names = zf.namelist()
         meta = zf.read([n for n in names
                         if n.endswith('.dist-info/METADATA')][0]).decode()
     assert f'spikedet/.mim/configs/{SHIPPED_CONFIG}' in names
+    assert 'spikedet/.mim/model-index.yml' in names
+    assert 'spikedet/.mim/configs/quickstart/metafile.yml' in names
     assert not any(n.startswith(('tests/', 'configs/')) for n in names)
     requires = [
         line.split(':', 1)[1].strip() for line in meta.splitlines()

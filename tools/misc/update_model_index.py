@@ -10,6 +10,7 @@ configs disagree. A new folder needs an entry in ``FOLDERS``; figures go in
 Usage:
     python tools/misc/update_model_index.py
 """
+import argparse
 import glob
 import os
 import os.path as osp
@@ -350,6 +351,9 @@ def write_readme(folder, info, rows):
 
 
 def main():
+    argparse.ArgumentParser(
+        description='Write model-index.yml and configs/<folder>/metafile.yml '
+        '+ README.md from the configs in the tree.').parse_args()
     imports = []
     folders = sorted(
         d for d in os.listdir(osp.join(ROOT, 'configs'))

@@ -18,7 +18,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from spikedet.utils.state_dict import load_state_dict_strict
 from ..spiking import aggregate_time, encode_input
 from ..spiking.compact import compact_spikes
-from ..spiking.reparam import DeployMixin
+from ..spiking.reparam import DeployMixin, reparameterize
+
 
 def _bn_rollback_contexts(block: nn.Module):
     """Context managers for ``torch.utils.checkpoint``: the first records the
@@ -125,6 +126,9 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
     :meth:`frozen_modules`.
 
     Args:
+        arch (str | dict): A name in :attr:`arch_zoo` or a dict of arch
+            settings, see :meth:`parse_arch`; resolved into
+            ``self.arch_settings``.
         T (int): Number of time steps. Defaults to 1.
         in_channels (int): Input channels (3 for RGB, 2 for DVS events).
             Defaults to 3.
@@ -152,6 +156,14 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
             becomes ``init_cfg=dict(type='Pretrained', checkpoint=...)``;
             ANN model-zoo weights (``open-mmlab://resnet50_v1c``) are an
             error that says to set ``pretrained=None``. Defaults to None.
+        drop_path_rate (float): Stochastic depth rate, rising linearly over
+            the blocks (:meth:`drop_path_rates`). Defaults to 0.
+        neuron_cfg (dict, optional): Neuron config for every neuron, see
+            :func:`spikedet.models.spiking.build_neuron`. Defaults to None.
+        deploy (bool): Build the deploy (re-parameterised, inference-only)
+            model, to load a checkpoint written by
+            tools/model_converters/reparameterize_model.py, see
+            :meth:`switch_to_deploy`. Defaults to False.
     """
     #: Preset architectures: name -> arch settings.
     arch_zoo: Dict[str, dict] = {}
@@ -164,6 +176,7 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
     converter: Optional[str] = None
 
     def __init__(self,
+                 arch: Union[str, dict],
                  T: int = 1,
                  in_channels: int = 3,
                  keep_time: bool = False,
@@ -172,12 +185,16 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
                  average_time: bool = False,
-                 pretrained: Optional[str] = None) -> None:
+                 pretrained: Optional[str] = None,
+                 drop_path_rate: float = 0.,
+                 neuron_cfg: Optional[dict] = None,
+                 deploy: bool = False) -> None:
         init_cfg = pretrained_to_init_cfg(
             type(self).__name__, pretrained, init_cfg)
         super().__init__(init_cfg=init_cfg)
         if not isinstance(T, int) or T < 1:
-            raise ValueError(f'T (time steps) must be a positive int, got {T}.')
+            raise ValueError(
+                f'T (time steps) must be a positive int, got {T}.')
         self.T = T
         self.in_channels = in_channels
         self.keep_time = keep_time
@@ -190,6 +207,10 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
+        self.drop_path_rate = drop_path_rate
+        self.neuron_cfg = neuron_cfg
+        self._build_deploy = deploy
+        self.arch_settings = self.parse_arch(arch)
         self.out_indices: Tuple[int, ...] = ()
         self.out_strides: Tuple[int, ...] = ()
         self.out_channels: Tuple[int, ...] = ()
@@ -232,6 +253,27 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
     @classmethod
     def check_arch(cls, arch: dict) -> None:
         """Further checks of complete arch settings; none by default."""
+
+    def drop_path_rates(self, num_blocks: int) -> List[float]:
+        """Stochastic depth of ``num_blocks`` blocks, rising linearly from 0
+        to ``drop_path_rate`` (computed on the CPU, so that the model can be
+        built on the 'meta' device)."""
+        return torch.linspace(
+            0, self.drop_path_rate, num_blocks, device='cpu').tolist()
+
+    def _check_frozen_stages(self, num_stages: int) -> None:
+        if not -1 <= self.frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be in [-1, {num_stages}], '
+                             f'got {self.frozen_stages}.')
+
+    def _finish_init(self) -> None:
+        """The end of every subclass's ``__init__``: freeze the frozen
+        stages and, with ``deploy``, re-parameterise for inference (the
+        layout of a checkpoint written by
+        tools/model_converters/reparameterize_model.py)."""
+        self._freeze_stages()
+        if self._build_deploy:
+            reparameterize(self, check_eval=False)
 
     # -- outputs ------------------------------------------------------------
     @staticmethod

@@ -6,8 +6,7 @@ import torch.nn as nn
 
 from spikedet.registry import MODELS
 from ..spiking import (SpikingConvModule, TimeDropPath, build_neuron,
-                       seq_apply, spiking_linear_attention)
-from ..spiking.reparam import reparameterize
+                       check_num_heads, seq_apply, spiking_linear_attention)
 from .base import BaseSpikingBackbone
 
 
@@ -210,10 +209,7 @@ class SpikeDrivenSelfAttention(nn.Module):
                  attn_threshold: float = 0.5,
                  neuron_cfg: Optional[dict] = None) -> None:
         super().__init__()
-        if dims % num_heads:
-            raise ValueError(f'dims {dims} is not divisible by num_heads '
-                             f'{num_heads}.')
-        self.num_heads = num_heads
+        self.num_heads = check_num_heads(dims, num_heads)
         self.scale = scale
         self.head_lif = build_neuron(neuron_cfg)
         self.q = RepConvBN(dims, dims)
@@ -317,19 +313,11 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             2`` channels), before the stages: the paper's segmentation
             pyramid is the stem and stages 0, 1 and 3 (``out_indices=(0, 1,
             3)``, ``last_stride=1``: strides 2, 4, 8, 16). Defaults to False.
-        drop_path_rate (float): Stochastic depth rate (linear over blocks).
-            Defaults to 0.
-        neuron_cfg (dict, optional): Neuron config for every neuron, see
-            :func:`spikedet.models.spiking.build_neuron`. Defaults to None.
-        deploy (bool): Build the deploy (re-parameterised, inference-only)
-            model, to load a checkpoint written by
-            tools/model_converters/reparameterize_model.py, see
-            :meth:`switch_to_deploy`. Defaults to False.
-        **kwargs: The arguments every spiking backbone takes, see
-            :class:`BaseSpikingBackbone`: ``in_channels`` (default 3),
-            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes
-            the stem, ``k`` also stages 0 to ``k - 1``),
-            ``norm_eval``, ``with_cp``, ``init_cfg`` and ``pretrained``.
+        deploy (bool): Build the deploy (inference-only) model, see
+            :class:`BaseSpikingBackbone`. Defaults to False.
+        **kwargs: The other arguments of :class:`BaseSpikingBackbone`, e.g.
+            ``in_channels``, ``keep_time``, ``frozen_stages``,
+            ``drop_path_rate``, ``neuron_cfg``.
     """
     arch_zoo = {
         **dict.fromkeys(['15m', 'meta-spikeformer-15m'], {
@@ -363,27 +351,20 @@ class MetaSpikeFormer(BaseSpikingBackbone):
                  last_stride: int = 1,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  out_stem: bool = False,
-                 drop_path_rate: float = 0.,
-                 neuron_cfg: Optional[dict] = None,
                  deploy: bool = False,
                  **kwargs) -> None:
-        super().__init__(T=T, **kwargs)
-        self.arch_settings = self.parse_arch(arch)
+        super().__init__(arch, T=T, deploy=deploy, **kwargs)
         dims = self.arch_settings['embed_dims']
         depths = self.arch_settings['depths']
         heads = self.arch_settings['num_heads']
         mlp_ratio = self.arch_settings['mlp_ratio']
         if last_stride not in (1, 2):
             raise ValueError(f'last_stride must be 1 or 2, got {last_stride}.')
-        if not -1 <= self.frozen_stages <= 4:
-            raise ValueError(f'frozen_stages must be in [-1, 4], got '
-                             f'{self.frozen_stages}.')
-        self.neuron_cfg = neuron_cfg
+        self._check_frozen_stages(4)
+        neuron_cfg = self.neuron_cfg
 
-        # Stochastic depth decays linearly over the stem block + all blocks.
-        # (On the CPU explicitly, so the model can be built on 'meta'.)
-        dpr = torch.linspace(
-            0, drop_path_rate, 1 + sum(depths), device='cpu').tolist()
+        # Stochastic depth rises linearly over the stem block + all blocks.
+        dpr = self.drop_path_rates(1 + sum(depths))
 
         stem_dims = dims[0] // 2
         self.stem = nn.Sequential(
@@ -425,9 +406,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         self.out_channels = (stem_dims, ) * out_stem + tuple(
             dims[i] for i in self.out_indices)
         self.num_features = dims[-1]
-        self._freeze_stages()
-        if deploy:
-            reparameterize(self, check_eval=False)
+        self._finish_init()
 
     @classmethod
     def check_arch(cls, arch: dict) -> None:
@@ -450,6 +429,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         return outs
 
     def frozen_modules(self) -> List[nn.Module]:
+        """``frozen_stages`` 0 freezes the stem, ``k`` also stages 0 to
+        ``k - 1`` (downsampling and blocks)."""
         if self.frozen_stages < 0:
             return []
         mods = [self.stem]

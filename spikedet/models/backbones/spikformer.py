@@ -7,8 +7,7 @@ import torch.nn as nn
 
 from spikedet.registry import MODELS
 from ..spiking import (SpikingConvModule, TimeDropPath, build_neuron,
-                       seq_apply, spiking_linear_attention)
-from ..spiking.reparam import reparameterize
+                       check_num_heads, seq_apply, spiking_linear_attention)
 from .base import BaseSpikingBackbone
 
 
@@ -108,10 +107,7 @@ class SpikingSelfAttention(nn.Module):
                  neuron_cfg: Optional[dict] = None,
                  qkv_bias: bool = False) -> None:
         super().__init__()
-        if dims % num_heads:
-            raise ValueError(f'dims {dims} is not divisible by num_heads '
-                             f'{num_heads}.')
-        self.num_heads = num_heads
+        self.num_heads = check_num_heads(dims, num_heads)
         self.scale = scale
         self.q = ConvBNLIF(dims, dims, bias=qkv_bias, neuron_cfg=neuron_cfg)
         self.k = ConvBNLIF(dims, dims, bias=qkv_bias, neuron_cfg=neuron_cfg)
@@ -220,17 +216,11 @@ class Spikformer(BaseSpikingBackbone):
         out_indices (Sequence[int]): Pyramid levels (0-3) when
             ``simple_pyramid``, else block indices. Defaults to ``(-1, )``,
             the last block (or the stride-32 level).
-        drop_path_rate (float): Stochastic depth rate. Defaults to 0.
-        neuron_cfg (dict, optional): Neuron config. Defaults to None.
-        deploy (bool): Build the deploy (re-parameterised, inference-only)
-            model, to load a checkpoint written by
-            tools/model_converters/reparameterize_model.py, see
-            :meth:`switch_to_deploy`. Defaults to False.
-        **kwargs: The arguments every spiking backbone takes, see
-            :class:`BaseSpikingBackbone`: ``in_channels`` (default 3),
-            ``keep_time``, ``average_time``, ``frozen_stages`` (0 freezes
-            the patch splitting, ``k`` also the first ``k`` blocks),
-            ``norm_eval``, ``with_cp``, ``init_cfg`` and ``pretrained``.
+        deploy (bool): Build the deploy (inference-only) model, see
+            :class:`BaseSpikingBackbone`. Defaults to False.
+        **kwargs: The other arguments of :class:`BaseSpikingBackbone`, e.g.
+            ``in_channels``, ``keep_time``, ``frozen_stages``,
+            ``drop_path_rate``, ``neuron_cfg``.
     """
     arch_zoo = {
         '8-384': dict(embed_dims=384, depth=8, num_heads=8, patch_size=16),
@@ -255,22 +245,17 @@ class Spikformer(BaseSpikingBackbone):
                  T: int = 4,
                  simple_pyramid: bool = False,
                  out_indices: Sequence[int] = (-1, ),
-                 drop_path_rate: float = 0.,
-                 neuron_cfg: Optional[dict] = None,
                  deploy: bool = False,
                  **kwargs) -> None:
-        super().__init__(T=T, **kwargs)
-        self.arch_settings = self.parse_arch(arch)
+        super().__init__(arch, T=T, deploy=deploy, **kwargs)
+        neuron_cfg = self.neuron_cfg
         dims = self.arch_settings['embed_dims']
         depth = self.arch_settings['depth']
         patch = self.arch_settings['patch_size']
-        if not -1 <= self.frozen_stages <= depth:
-            raise ValueError(f'frozen_stages must be in [-1, {depth}], got '
-                             f'{self.frozen_stages}.')
+        self._check_frozen_stages(depth)
         self.patch_embed = SpikingPatchSplitting(self.in_channels, dims,
                                                  patch, neuron_cfg)
-        # On the CPU explicitly, so the model can be built on 'meta'.
-        dpr = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
+        dpr = self.drop_path_rates(depth)
         self.blocks = nn.ModuleList([
             SpikformerBlock(dims, self.arch_settings['num_heads'],
                             self.arch_settings['mlp_ratio'], dpr[i],
@@ -294,9 +279,7 @@ class Spikformer(BaseSpikingBackbone):
             self.out_strides = (patch, ) * len(self.out_indices)
             self.out_channels = (dims, ) * len(self.out_indices)
         self.num_features = dims
-        self._freeze_stages()
-        if deploy:
-            reparameterize(self, check_eval=False)
+        self._finish_init()
 
     def forward_seq(self, x: torch.Tensor) -> List[torch.Tensor]:
         x = self.patch_embed(x)
@@ -314,6 +297,8 @@ class Spikformer(BaseSpikingBackbone):
         return ('pyramid.', ) if self.simple_pyramid else ()
 
     def frozen_modules(self) -> List[nn.Module]:
+        """``frozen_stages`` 0 freezes the patch splitting, ``k`` also the
+        first ``k`` blocks."""
         if self.frozen_stages < 0:
             return []
         return [self.patch_embed] + list(self.blocks[:self.frozen_stages])

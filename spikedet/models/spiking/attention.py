@@ -3,6 +3,14 @@ self-attention layers of Meta-SpikeFormer and Spikformer."""
 import torch
 
 
+def check_num_heads(dims: int, num_heads: int) -> int:
+    """``num_heads``, after checking that it divides ``dims`` channels."""
+    if dims % num_heads:
+        raise ValueError(f'dims {dims} is not divisible by num_heads '
+                         f'{num_heads}.')
+    return num_heads
+
+
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """``[T, B, C, H, W]`` -> ``[T, B, heads, H*W, C // heads]``.
 

@@ -11,6 +11,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
+from spikedet.testing.common import is_config_alias
+
 try:
     import timm  # noqa: F401
 except ImportError:  # make setup installs it; a missing teacher is a failure
@@ -28,7 +30,7 @@ def _distill_config() -> str:
     found = [
         p for p in glob.glob(
             osp.join(ROOT, 'configs', 'metaspikeformer', '*55m*distill*.py'))
-        if not open(p).read().startswith('# Deprecated name of ')
+        if not is_config_alias(p)
     ]
     assert len(found) == 1, found
     return found[0]

@@ -9,9 +9,9 @@ import os.path as osp
 import pytest
 from mmengine.fileio import load
 
+from spikedet.testing.common import is_config_alias
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: First words of a config that only keeps a deprecated name loadable.
-ALIAS_MARKER = '# Deprecated name of '
 
 
 def _configs():
@@ -23,9 +23,8 @@ def _configs():
         rel = osp.relpath(path, ROOT)
         if '_base_' in rel.split(osp.sep):
             continue
-        with open(path) as f:
-            if f.read(len(ALIAS_MARKER)) == ALIAS_MARKER:
-                continue
+        if is_config_alias(path):
+            continue
         found.append(rel)
     return sorted(found)
 

@@ -20,7 +20,6 @@ import sys
 ROOT = os.environ.get(
     'SPIKEDET_ROOT',
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-ALIAS = '# Deprecated name of '
 SDT = dict(
     URL='https://arxiv.org/abs/2404.03663',
     Title='Spike-driven Transformer V2: Meta Spiking Neural Network '
@@ -190,9 +189,9 @@ OURS_SOURCE = ('measured here: make demo / tools/train.py on a 2-core CPU, '
 
 
 def is_config(path):
-    with open(path) as f:
-        head = f.read(len(ALIAS))
-    return head != ALIAS and os.path.getsize(path) > 0
+    """An experiment config: not empty, not a deprecated-name alias."""
+    from spikedet.testing.common import is_config_alias
+    return os.path.getsize(path) > 0 and not is_config_alias(path)
 
 
 def description(path):

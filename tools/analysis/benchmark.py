@@ -36,7 +36,6 @@ Examples:
 """
 import argparse
 import copy
-import inspect
 import json
 import os
 import os.path as osp
@@ -157,14 +156,15 @@ def set_time_steps(model_cfg: dict, T: int, path: str = 'model') -> List[str]:
 def _takes(node: dict, arg: str) -> bool:
     """Whether the module config ``node`` builds a class with ``arg``."""
     from mmengine.registry import MODELS
+
+    from spikedet.models.spiking.reparam import init_accepts
     cls = node.get('type')
     if isinstance(cls, str):
         try:
             cls = MODELS.get(cls)
         except Exception:  # an unresolvable type: let the build report it
             return False
-    return isinstance(cls, type) and arg in inspect.signature(
-        cls.__init__).parameters
+    return isinstance(cls, type) and init_accepts(cls, arg)
 
 
 def set_neuron_backend(model_cfg: Any, backend: str) -> int:

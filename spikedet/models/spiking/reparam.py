@@ -263,9 +263,19 @@ class DeployMixin:
         reparameterize(self)
 
 
+def init_accepts(module_type: type, arg: str) -> bool:
+    """Whether a class's constructor takes ``arg``: its own ``__init__`` or,
+    through ``**kwargs``, one of its bases'."""
+    for klass in module_type.__mro__:
+        if '__init__' in vars(klass) and arg in inspect.signature(
+                klass.__init__).parameters:
+            return True
+    return False
+
+
 def supports_deploy(module_type: type) -> bool:
     """Whether a model class takes a ``deploy`` argument."""
-    return 'deploy' in inspect.signature(module_type.__init__).parameters
+    return init_accepts(module_type, 'deploy')
 
 
 def switch_model_to_deploy(model: nn.Module) -> nn.Module:

@@ -14,6 +14,7 @@ from spikedet.models.necks import SpikingFPN
 from spikedet.models.spiking import SpikingConvModule, build_neuron
 from spikedet.models.spiking.neuron import SpikingNeuron
 from spikedet.models.spiking.reparam import (ThresholdNeuron, reparameterize,
+                                             supports_deploy,
                                              switch_model_to_deploy)
 
 
@@ -295,6 +296,23 @@ def test_deploy_errors():
 
     with pytest.raises(RuntimeError, match='no conv is registered'):
         reparameterize(Odd().eval())
+
+
+def test_supports_deploy():
+    for cls in (MetaSpikeFormer, Spikformer, SpikingFPN, SpikingFPNHead,
+                SpikingClsHead, SpikingConvModule):
+        assert hasattr(cls, 'switch_to_deploy')
+    for cls in (MetaSpikeFormer, Spikformer, SpikingFPN, SpikingFPNHead,
+                SpikingClsHead):
+        assert supports_deploy(cls)
+    assert not supports_deploy(nn.Conv2d)
+
+    class Wrapped(MetaSpikeFormer):  # takes deploy through **kwargs
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+
+    assert supports_deploy(Wrapped)
 
 
 def test_switch_model_to_deploy():

@@ -1,5 +1,11 @@
-"""The fused neurons under mmengine's ``compile=True`` and CPU AMP: one
-training iteration of the quickstart classifier, shrunk, at T=2."""
+"""The fused neurons under CPU AMP (one training iteration of the quickstart
+classifier, shrunk, at T=2) and under torch.compile.
+
+mmengine 0.10.7's ``compile=True`` compiles the whole ``train_step``,
+optimizer update included; on torch 2.14 dynamo stops in AdamW's
+``step`` (``InternalTorchDynamoError: 'UserDefinedDictVariable' object has
+no attribute 'items'``) with either neuron backend, so the compile test
+compiles the model (a conv unit) itself."""
 import math
 
 import pytest
@@ -70,24 +76,3 @@ def test_fused_neurons_compile_same_gradients():
     assert dynamo.utils.counters['stats']['unique_graphs'] > 0
     for a, b in zip(*results):
         torch.testing.assert_close(a, b)
-
-
-# Several minutes on a busy 2-core CPU (dynamo + AOTAutograd over the
-# whole train step).
-@pytest.mark.timeout(1800)
-def test_fused_one_iter_with_compile(fashion_mnist_cls_root, tmp_path):
-    dynamo = pytest.importorskip('torch._dynamo')
-    dynamo.reset()
-    cfg = one_iter_config(fashion_mnist_cls_root, str(tmp_path))
-    # Dynamo + AOTAutograd trace the neurons' autograd Function as with
-    # compile=True; the aot_eager backend skips inductor's C++ build, minutes
-    # on a 2-core CPU (compile=True itself was run by hand, see the README).
-    cfg.compile = dict(backend='aot_eager')
-    runner = Runner.from_cfg(cfg)
-    seen = input_dtypes(runner)
-    runner.train()
-    assert runner.iter == 1
-    assert math.isfinite(
-        runner.message_hub.get_scalar('train/loss').current())
-    assert seen  # the neurons ran
-    assert dynamo.utils.counters['stats']['unique_graphs'] > 0

@@ -187,12 +187,12 @@ def test_pretrained_argument_like_mmseg(tmp_path):
         pretrained_to_init_cfg('B', 3, None)
     # A spikedet checkpoint given the mmseg way loads as init_cfg does.
     from spikedet.registry import MODELS
-    src = MODELS.build(dict(type='MetaSpikeFormer', arch=TINY))
+    src = MODELS.build(dict(type='spikedet.MetaSpikeFormer', arch=TINY))
     torch.save({'state_dict': src.state_dict()}, str(tmp_path / 'w.pth'))
     with pytest.warns(UserWarning):
         dst = MODELS.build(
             dict(
-                type='MetaSpikeFormer',
+                type='spikedet.MetaSpikeFormer',
                 arch=TINY,
                 pretrained=str(tmp_path / 'w.pth')))
     dst.init_weights()

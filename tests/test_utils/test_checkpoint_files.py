@@ -140,7 +140,7 @@ def test_backbone_pretrained_reports_truncation(good, tmp_path):
     bad = _truncated(good, str(tmp_path / 'cut.pth'))
     backbone = MODELS.build(
         dict(
-            type='MetaSpikeFormer',
+            type='spikedet.MetaSpikeFormer',
             arch=dict(embed_dims=[8, 16, 32, 64], depths=[1, 1, 1, 1]),
             init_cfg=dict(type='Pretrained', checkpoint=bad)))
     with pytest.raises(CheckpointFileError, match='not a complete'):

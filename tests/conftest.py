@@ -10,7 +10,6 @@ import torch
 from spikedet.datasets import (convert_fashion_mnist_cls,
                                generate_fashion_scenes)
 
-
 # The tests run tiny models, for which one thread per process is fastest;
 # `make test` runs two pytest workers (pytest-xdist) on a 2-core machine.
 torch.set_num_threads(1)

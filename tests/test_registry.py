@@ -136,8 +136,10 @@ def _our_registries() -> List[Tuple[str, Registry]]:
 
 def test_registries_are_children_of_mmengine_roots():
     names = {name for name, _ in _our_registries()}
-    assert {'MODELS', 'HOOKS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'DATASETS',
-            'TRANSFORMS'} <= names
+    assert {
+        'MODELS', 'HOOKS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'DATASETS',
+        'TRANSFORMS'
+    } <= names
     for name, reg in _our_registries():
         assert reg.scope == 'spikedet', name
         assert reg.parent is getattr(mmengine_registry, name), name
@@ -153,8 +155,8 @@ def test_nothing_of_ours_outside_our_registries():
         assert ours, f'{name}: nothing registered'
         root = reg.parent
         others = [root] + [
-            child for scope, child in root._children.items()
-            if scope != 'spikedet'
+            child
+            for scope, child in root._children.items() if scope != 'spikedet'
         ]
         for other in others:
             leaked = [

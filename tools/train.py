@@ -60,8 +60,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
     if args.amp:
         import torch
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper in ('AmpOptimWrapper',
-                             'spikedet.CPUAmpOptimWrapper'):
+        if optim_wrapper in ('AmpOptimWrapper', 'spikedet.CPUAmpOptimWrapper'):
             print('AMP training is already enabled in the config.')
         elif torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'

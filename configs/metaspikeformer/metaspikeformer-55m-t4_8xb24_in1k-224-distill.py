@@ -36,8 +36,7 @@ model = dict(
             mode='original',
             loss_weight=1 - alpha),
         distill_loss=dict(
-            type='spikedet.DistillationLoss', mode='hard',
-            loss_weight=alpha)),
+            type='spikedet.DistillationLoss', mode='hard', loss_weight=alpha)),
     teacher=dict(
         type='TimmClassifier',
         model_name='caformer_b36.sail_in22k_ft_in1k',

@@ -20,8 +20,8 @@ T = 1
 num_classes = 11
 # = spikedet.datasets.fashion_scenes.SCENE_SEG_CLASSES (label 0 is the
 # background, a real class that is trained and evaluated).
-classes = ('background', 'T-shirt/top', 'Trouser', 'Pullover', 'Dress',
-           'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
+classes = ('background', 'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+           'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
 palette = [(0, 0, 0), (31, 119, 180), (255, 127, 14), (44, 160, 44),
            (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
            (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -43,7 +43,9 @@ model = dict(
     backbone=dict(
         type='spikedet.MetaSpikeFormer',
         arch=dict(
-            embed_dims=embed_dims, depths=[1, 1, 1, 1], num_heads=4,
+            embed_dims=embed_dims,
+            depths=[1, 1, 1, 1],
+            num_heads=4,
             mlp_ratio=4),
         T=T,
         last_stride=2,
@@ -152,8 +154,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False,
-                    interval=max_iters),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)

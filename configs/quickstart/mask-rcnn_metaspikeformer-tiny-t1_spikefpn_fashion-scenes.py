@@ -41,7 +41,9 @@ model = dict(
     backbone=dict(
         type='spikedet.MetaSpikeFormer',
         arch=dict(
-            embed_dims=embed_dims, depths=[1, 1, 1, 1], num_heads=4,
+            embed_dims=embed_dims,
+            depths=[1, 1, 1, 1],
+            num_heads=4,
             mlp_ratio=4),
         T=T,
         last_stride=2,
@@ -223,9 +225,7 @@ optim_wrapper = dict(
     paramwise_cfg=dict(norm_decay_mult=0.),
     clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-        end=100),
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
     dict(
         type='MultiStepLR',
         by_epoch=False,
@@ -240,8 +240,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters))
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
 auto_scale_lr = dict(enable=False, base_batch_size=8)

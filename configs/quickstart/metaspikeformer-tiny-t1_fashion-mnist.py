@@ -39,7 +39,9 @@ model = dict(
     backbone=dict(
         type='spikedet.MetaSpikeFormer',
         arch=dict(
-            embed_dims=embed_dims, depths=[1, 1, 1, 1], num_heads=1,
+            embed_dims=embed_dims,
+            depths=[1, 1, 1, 1],
+            num_heads=1,
             mlp_ratio=4),
         T=1,
         in_channels=1,
@@ -122,7 +124,9 @@ test_cfg = dict()
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=max_iters,
         max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

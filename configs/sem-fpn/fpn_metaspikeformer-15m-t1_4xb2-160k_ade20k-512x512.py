@@ -70,8 +70,7 @@ optim_wrapper = dict(
         custom_keys=dict(neck=dict(lr_mult=2.), head=dict(lr_mult=2.))))
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-        end=1500),
+        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(
         type='PolyLR',
         eta_min=0.,
@@ -80,8 +79,8 @@ param_scheduler = [
         begin=1500,
         end=160000),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=160000,
-                 val_interval=16000)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=160000, val_interval=16000)
 train_dataloader = dict(batch_size=2)
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader

@@ -101,8 +101,12 @@ optim_wrapper = dict(
     paramwise_cfg=dict(flat_decay_mult=0., bias_decay_mult=0.))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / 5e-4, by_epoch=True, begin=0,
-         end=20),
+    dict(
+        type='LinearLR',
+        start_factor=1e-6 / 5e-4,
+        by_epoch=True,
+        begin=0,
+        end=20),
     dict(
         type='CosineAnnealingLR',
         T_max=280,

@@ -12,8 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch.nn as nn
 
-from .firing import (FiringRateRecorder, StageSpec, find_time_steps,
-                     stage_name)
+from .firing import FiringRateRecorder, StageSpec, find_time_steps, stage_name
 from .ops import OpCounter
 
 #: Energy per multiply-accumulate, pJ (32-bit float, 45 nm).
@@ -190,8 +189,14 @@ class EnergyAnalyzer:
         def entry(name: str) -> dict:
             if name not in stages:
                 stages[name] = OrderedDict(
-                    stage=name, firing_rate=None, num_neurons=0,
-                    num_layers=0, macs=0., flops=0., sops=0., energy_mj=0.)
+                    stage=name,
+                    firing_rate=None,
+                    num_neurons=0,
+                    num_layers=0,
+                    macs=0.,
+                    flops=0.,
+                    sops=0.,
+                    energy_mj=0.)
             return stages[name]
 
         for name in order:
@@ -207,8 +212,7 @@ class EnergyAnalyzer:
                 e[k] += ly[k]
         return list(stages.values())
 
-    def _totals(self, layers: List[dict], e_mac: float,
-                e_ac: float) -> dict:
+    def _totals(self, layers: List[dict], e_mac: float, e_ac: float) -> dict:
         """Whole-model rates, ops and energy per image."""
         flops = sum(ly['flops'] for ly in layers)
         sops = sum(ly['sops'] for ly in layers)
@@ -281,8 +285,8 @@ def _op_table(title: str, headers: List[str], entries: List[dict],
             _g(e['sops']), f"{e['energy_mj']:.4g}"
         ] for e in entries
     ]
-    return f'{title}\n' + _table(
-        headers + ['GMACs', 'GFLOPs', 'GSOPs', 'mJ'], rows)
+    return f'{title}\n' + _table(headers + ['GMACs', 'GFLOPs', 'GSOPs', 'mJ'],
+                                 rows)
 
 
 def _table(headers: List[str], rows: List[List[str]]) -> str:
@@ -297,7 +301,8 @@ def _table(headers: List[str], rows: List[List[str]]) -> str:
     return '\n'.join(out)
 
 
-def format_report(report: dict, layers: bool = True,
+def format_report(report: dict,
+                  layers: bool = True,
                   neurons: bool = False) -> str:
     """Human-readable tables of a report from :meth:`EnergyAnalyzer.report`.
 
@@ -321,8 +326,8 @@ def format_report(report: dict, layers: bool = True,
                       _layer_cells))
     if neurons:
         rows = [[
-            nr['name'], _r(nr['rate']),
-            ' '.join(f'{r:.3f}' for r in nr['rate_per_step'])
+            nr['name'],
+            _r(nr['rate']), ' '.join(f'{r:.3f}' for r in nr['rate_per_step'])
         ] for nr in report['neurons']]
         parts.append('Firing rate per neuron layer\n' +
                      _table(['neuron', 'rate', 'rate per step'], rows))

@@ -18,7 +18,6 @@ from spikedet.models.spiking import SpikingNeuron
 #: How a layer name is mapped to its stage, see :func:`stage_name`.
 StageSpec = Optional[Union[int, Sequence[str]]]
 
-
 #: Top-level submodules of OpenMMLab models summarised as one stage each.
 TOP_LEVEL_STAGES = ('neck', 'head', 'decode_head', 'auxiliary_head',
                     'rpn_head', 'roi_head', 'bbox_head', 'mask_head',
@@ -265,4 +264,3 @@ class FiringRateRecorder:
                 spikes += s.cpu()
                 elems += self._counts[n]
         return (spikes / max(elems, 1)).tolist()
-

@@ -122,15 +122,13 @@ _NOT_COUNTED_BY_DESIGN = (
      'in the papers); its firing rate is recorded'),
     ((nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
       nn.modules.pooling._AdaptiveAvgPoolNd,
-      nn.modules.pooling._AdaptiveMaxPoolNd),
-     'pooling: no MAC/AC counted'),
+      nn.modules.pooling._AdaptiveMaxPoolNd), 'pooling: no MAC/AC counted'),
     ((nn.Upsample, ), 'resampling: no MAC/AC counted'),
     ((nn.ReLU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.LeakyReLU,
       nn.Hardswish, nn.ReLU6), 'activation: not counted'),
     ((nn.modules.dropout._DropoutNd, nn.Identity),
      'identity/dropout at inference'),
 )
-
 
 #: Largest value an integer-valued input may hold to count as summed
 #: spikes; above it (e.g. raw 8-bit pixels) the input is real-valued.
@@ -471,8 +469,7 @@ class OpCounter:
         ]
         result = []
         for name, m in self.executed.items():
-            if (not in_scope(name, self.scope)
-                    or name in self._counted_modules
+            if (not in_scope(name, self.scope) or name in self._counted_modules
                     or any(name.startswith(n + '.') for n in neurons)):
                 continue
             reason, warn = None, False
@@ -490,11 +487,17 @@ class OpCounter:
                 else:
                     continue  # containers: their children are listed
             result.append(
-                dict(name=name or '(model)', type=type(m).__name__,
-                     reason=reason, warn=warn))
+                dict(
+                    name=name or '(model)',
+                    type=type(m).__name__,
+                    reason=reason,
+                    warn=warn))
         for (name, fn), calls in self.not_counted_calls.items():
             result.append(
-                dict(name=name or '(model)', type=f'function:{fn}',
-                     reason=f'{fn} ({calls} calls) is not counted: its '
-                     'computation is not in the totals', warn=True))
+                dict(
+                    name=name or '(model)',
+                    type=f'function:{fn}',
+                    reason=f'{fn} ({calls} calls) is not counted: its '
+                    'computation is not in the totals',
+                    warn=True))
         return result

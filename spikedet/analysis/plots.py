@@ -102,8 +102,7 @@ def plot_spike_maps(maps: Dict[str, torch.Tensor],
     T = max(r[1].shape[0] for r in rows)
     cols = T + (1 if image is not None else 0)
     fig, axes = plt.subplots(
-        len(rows), cols, figsize=(2.4 * cols, 2.5 * len(rows)),
-        squeeze=False)
+        len(rows), cols, figsize=(2.4 * cols, 2.5 * len(rows)), squeeze=False)
     for i, (label, m) in enumerate(rows):
         c0 = 0
         if image is not None:
@@ -111,9 +110,10 @@ def plot_spike_maps(maps: Dict[str, torch.Tensor],
             if i == 0:
                 img = image.detach().float().cpu()
                 img = (img - img.min()) / (img.max() - img.min() + 1e-12)
-                ax.imshow(img.permute(1, 2, 0).numpy()
-                          if img.shape[0] == 3 else img[0].numpy(),
-                          cmap=None if img.shape[0] == 3 else 'gray')
+                ax.imshow(
+                    img.permute(1, 2, 0).numpy()
+                    if img.shape[0] == 3 else img[0].numpy(),
+                    cmap=None if img.shape[0] == 3 else 'gray')
                 ax.set_title('input', fontsize=7)
             ax.axis('off')
             c0 = 1
@@ -126,13 +126,19 @@ def plot_spike_maps(maps: Dict[str, torch.Tensor],
             ax.set_yticks([])
             if t >= m.shape[0]:
                 continue
-            ax.imshow(m[t].numpy(), cmap='magma', vmin=0, vmax=vmax,
-                      interpolation='nearest')
+            ax.imshow(
+                m[t].numpy(),
+                cmap='magma',
+                vmin=0,
+                vmax=vmax,
+                interpolation='nearest')
             head = f'{label}\n' if t == 0 else '\n'
             scale = '' if channels else f' (max {vmax:.2f})'
-            ax.set_title(f'{head}t={t} rate={float(m[t].mean()):.3f}'
-                         f'{scale if t == 0 else ""}', fontsize=6,
-                         loc='left')
+            ax.set_title(
+                f'{head}t={t} rate={float(m[t].mean()):.3f}'
+                f'{scale if t == 0 else ""}',
+                fontsize=6,
+                loc='left')
     fig.suptitle(title or 'Spike maps (first image)', fontsize=9)
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)

@@ -30,12 +30,13 @@ from .spikformer import convert_spikformer
 CONVERTERS = dict(sdtv2=convert_sdtv2, spikformer=convert_spikformer)
 
 
-def convert_file(kind: str,
-                 src: str,
-                 dst: str,
-                 arch: Union[str, dict, None] = None,
-                 trusted: bool = False,
-                 safe_types: Sequence[type] = ()) -> ConvertedCheckpoint:
+def convert_file(
+    kind: str,
+    src: str,
+    dst: str,
+    arch: Union[str, dict, None] = None,
+    trusted: bool = False,
+    safe_types: Sequence[type] = ()) -> ConvertedCheckpoint:
     """Load ``src``, convert it with the ``kind`` converter (``'sdtv2'`` or
     ``'spikformer'``) and save the result to ``dst``.
 
@@ -59,8 +60,8 @@ def convert_file(kind: str,
     if osp.abspath(src) == osp.abspath(dst):
         raise ValueError('DST must differ from SRC (the official file would '
                          'be overwritten).')
-    converted = CONVERTERS[kind](
-        load_checkpoint_file(src, trusted, safe_types), arch)
+    converted = CONVERTERS[kind](load_checkpoint_file(src, trusted,
+                                                      safe_types), arch)
     converted.save(dst, src)
     return converted
 

@@ -171,7 +171,8 @@ SPIKFORMER = OfficialModel(
     tool='spikformer_to_spikedet.py')
 
 
-def require_keys(state_dict: Dict[str, torch.Tensor], keys: List[str],
+def require_keys(state_dict: Dict[str, torch.Tensor],
+                 keys: List[str],
                  model: OfficialModel,
                  other: Optional[OfficialModel] = None) -> None:
     """Raise unless ``state_dict`` has ``keys``, naming the right converter
@@ -190,8 +191,8 @@ def require_keys(state_dict: Dict[str, torch.Tensor], keys: List[str],
         f'Its first keys are: {sample}.{hint}')
 
 
-def expansion_ratio(state_dict: Dict[str, torch.Tensor], key: str,
-                    base: int, base_name: str) -> int:
+def expansion_ratio(state_dict: Dict[str, torch.Tensor], key: str, base: int,
+                    base_name: str) -> int:
     """Output channels of ``key`` as a multiple of ``base`` channels (an
     MLP's expansion ratio)."""
     hidden = int(state_dict[key].shape[0])
@@ -267,16 +268,16 @@ def resolve_arch(backbone: str, inferred: dict, defaults: dict,
     settings = backbone_cls.parse_arch(custom)
     notes.append(
         'The weights fit no preset arch; using the custom arch '
-        f'{json.dumps(custom)}. ' +
-        ', '.join(f'{k}={v!r}' for k, v in defaults.items()) +
+        f'{json.dumps(custom)}. ' + ', '.join(f'{k}={v!r}'
+                                              for k, v in defaults.items()) +
         ' cannot be read from the weights and was taken from the official '
         'code; pass --arch to set it.')
     return custom, settings
 
 
-def build_converted_model(converted: ConvertedCheckpoint,
-                          device: Union[str, torch.device] = 'meta'
-                          ) -> nn.Module:
+def build_converted_model(
+        converted: ConvertedCheckpoint,
+        device: Union[str, torch.device] = 'meta') -> nn.Module:
     """Build the spikedet model the converted weights are for: a module with
     ``backbone`` (time-keeping) and, if there are classes, ``head``, the key
     layout of mmpretrain's ``ImageClassifier``.
@@ -324,8 +325,8 @@ def validate(converted: ConvertedCheckpoint, module_map: Dict[str, Rule],
         if k not in converted.state_dict:
             module, _, leaf = k.rpartition('.')
             src = official_module.get(module)
-            missing.append(f'{src}.{leaf}' if src else
-                           f'{k} (no official counterpart)')
+            missing.append(
+                f'{src}.{leaf}' if src else f'{k} (no official counterpart)')
     if missing:
         lines.append(f'Missing keys in official names ({len(missing)}): ' +
                      _listed(missing))
@@ -353,12 +354,9 @@ def validate(converted: ConvertedCheckpoint, module_map: Dict[str, Rule],
 
 
 def convert_with_map(state_dict: Dict[str, torch.Tensor],
-                     module_map: Dict[str, Rule],
-                     model: OfficialModel,
-                     official_layout: str,
-                     arch: Tuple[Union[str, dict], dict],
-                     in_channels: int,
-                     spike_before_fc: bool,
+                     module_map: Dict[str, Rule], model: OfficialModel,
+                     official_layout: str, arch: Tuple[Union[str, dict], dict],
+                     in_channels: int, spike_before_fc: bool,
                      notes: List[str]) -> ConvertedCheckpoint:
     """The last steps of every converter: rename the keys with
     ``module_map``, read the head, and validate the result.

@@ -40,8 +40,8 @@ def load_checkpoint_file(path: str,
     except pickle.UnpicklingError as e:
         if not trusted:
             lines = [
-                line.strip() for line in str(e).splitlines()
-                if 'Unpickler error' in line
+                line.strip()
+                for line in str(e).splitlines() if 'Unpickler error' in line
             ] or [str(e).strip()]
             reason = lines[0].split('. Please')[0]
             allowed = ', '.join(t.__qualname__ for t in safe_types)
@@ -100,6 +100,8 @@ def save_state_dict(state_dict: Dict[str, torch.Tensor], meta: dict,
         meta (dict): Plain metadata.
         path (str): Where to write.
     """
-    state_dict = {k: v.detach().cpu().contiguous()
-                  for k, v in state_dict.items()}
+    state_dict = {
+        k: v.detach().cpu().contiguous()
+        for k, v in state_dict.items()
+    }
     torch.save({'state_dict': state_dict, 'meta': meta}, path)

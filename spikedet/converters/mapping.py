@@ -51,9 +51,7 @@ def as_conv2d_1x1(t: torch.Tensor) -> torch.Tensor:
 def count_blocks(state_dict: Dict[str, torch.Tensor], name: str) -> int:
     """Number of blocks ``name.0``, ``name.1``, ... in a state dict."""
     pattern = re.compile(rf'^{re.escape(name)}\.(\d+)\.')
-    indices = [
-        int(m.group(1)) for m in map(pattern.match, state_dict) if m
-    ]
+    indices = [int(m.group(1)) for m in map(pattern.match, state_dict) if m]
     return max(indices) + 1 if indices else 0
 
 

@@ -111,8 +111,8 @@ def sdtv2_module_map(list_counts: Dict[str, int]) -> Dict[str, Rule]:
     for src, dst, block_type in SDTV2_BLOCK_LISTS:
         start = next_index.get(dst, 0)
         for j in range(list_counts.get(src, 0)):
-            add_parts(module_map, f'{src}.{j}',
-                      f'backbone.{dst}.{start + j}', block_parts[block_type])
+            add_parts(module_map, f'{src}.{j}', f'backbone.{dst}.{start + j}',
+                      block_parts[block_type])
         next_index[dst] = start + list_counts.get(src, 0)
     for src, dst in HEAD_PARTS.items():
         module_map[src] = (f'head.{dst}', None)

@@ -40,9 +40,8 @@ import numpy as np
 from .generated import claim_out_dir, is_finished, read_meta, write_meta
 
 #: The 10 Fashion-MNIST classes, in label order (label k is ``[k]``).
-FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress',
-                         'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
-                         'Ankle boot')
+FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+                         'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
 
 #: Where the Debian package ``dataset-fashion-mnist`` installs the files.
 DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
@@ -88,8 +87,7 @@ def resolve_fashion_mnist_source(source: Optional[str] = None) -> str:
 
 def _check_split(split: str) -> None:
     if split not in FASHION_MNIST_FILES:
-        raise ValueError(
-            f"split must be 'train' or 'test', got {split!r}")
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
 
 
 def fashion_mnist_files(split: str,
@@ -112,14 +110,14 @@ def fashion_mnist_files(split: str,
     root = resolve_fashion_mnist_source(source)
     if not osp.isdir(root):
         raise FileNotFoundError(
-            f'Fashion-MNIST directory {root!r} does not exist. '
-            + _HOW_TO_INSTALL)
+            f'Fashion-MNIST directory {root!r} does not exist. ' +
+            _HOW_TO_INSTALL)
     paths = tuple(osp.join(root, name) for name in FASHION_MNIST_FILES[split])
     missing = [p for p in paths if not osp.isfile(p)]
     if missing:
         raise FileNotFoundError(
-            f'Fashion-MNIST file(s) missing: {", ".join(missing)}. '
-            + _HOW_TO_INSTALL)
+            f'Fashion-MNIST file(s) missing: {", ".join(missing)}. ' +
+            _HOW_TO_INSTALL)
     return paths
 
 
@@ -193,8 +191,8 @@ def write_idx_ubyte(path: str, array: np.ndarray) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_cached(images_path: str, labels_path: str, mtimes: tuple
-                 ) -> Tuple[np.ndarray, np.ndarray]:
+def _load_cached(images_path: str, labels_path: str,
+                 mtimes: tuple) -> Tuple[np.ndarray, np.ndarray]:
     images = read_idx_ubyte(images_path, _IDX_IMAGES_MAGIC)
     labels = read_idx_ubyte(labels_path, _IDX_LABELS_MAGIC).astype(np.int64)
     if images.shape[0] != labels.shape[0]:
@@ -214,8 +212,9 @@ def _load_cached(images_path: str, labels_path: str, mtimes: tuple
     return images, labels
 
 
-def load_fashion_mnist(split: str = 'train', source: Optional[str] = None
-                       ) -> Tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(
+        split: str = 'train',
+        source: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray]:
     """Load one split of Fashion-MNIST.
 
     Args:
@@ -252,8 +251,10 @@ def fashion_mnist_source_digest(source: Optional[str] = None) -> str:
     Returns:
         str: Hex digest.
     """
-    paths = [p for split in ('train', 'test')
-             for p in fashion_mnist_files(split, source)]
+    paths = [
+        p for split in ('train', 'test')
+        for p in fashion_mnist_files(split, source)
+    ]
     key = tuple((osp.abspath(p), os.stat(p).st_mtime_ns, os.stat(p).st_size)
                 for p in paths)
     return _digest_cached(key)
@@ -348,30 +349,40 @@ def convert_fashion_mnist_cls(out_dir: str,
 
     # Resolve the source first: a missing dataset fails before any output.
     fashion_mnist_source_digest(source)
-    data = {split: load_fashion_mnist(split, source)
-            for split in FASHION_MNIST_FILES}
+    data = {
+        split: load_fashion_mnist(split, source)
+        for split in FASHION_MNIST_FILES
+    }
     splits = {}
     for split, num, name in (('train', num_train, 'num_train'),
                              ('test', num_test, 'num_test')):
         splits[split] = _select(num, len(data[split][1]), name)
     params = generation_params(
-        _CLS_FORMAT_VERSION, source, num_train=splits['train'],
+        _CLS_FORMAT_VERSION,
+        source,
+        num_train=splits['train'],
         num_test=splits['test'])
     summary = dict(
         out_dir=out_dir,
         num_train=splits['train'],
         num_test=splits['test'],
         classes=list(FASHION_MNIST_CLASSES),
-        ann_files={s: osp.join(out_dir, 'meta', f'{s}.txt') for s in splits},
+        ann_files={s: osp.join(out_dir, 'meta', f'{s}.txt')
+                   for s in splits},
         classes_file=osp.join(out_dir, 'meta', 'classes.txt'))
 
     old = read_meta(out_dir)
     if is_finished(old, params) and _cls_files_present(out_dir, splits):
         return dict(summary, cached=True)
 
-    claim_out_dir(out_dir, old, _CLS_GENERATOR, params,
-                  folders=list(FASHION_MNIST_FILES), make_dirs=['meta'],
-                  foreign=_has_png)
+    claim_out_dir(
+        out_dir,
+        old,
+        _CLS_GENERATOR,
+        params,
+        folders=list(FASHION_MNIST_FILES),
+        make_dirs=['meta'],
+        foreign=_has_png)
     for split, num in splits.items():
         images, labels = data[split]
         split_dir = osp.join(out_dir, split)
@@ -392,7 +403,11 @@ def convert_fashion_mnist_cls(out_dir: str,
             f.writelines(lines)
     with open(summary['classes_file'], 'w') as f:
         f.writelines(c + '\n' for c in FASHION_MNIST_CLASSES)
-    write_meta(out_dir, dict(generator=_CLS_GENERATOR, complete=True,
-                             params=params,
-                             classes=list(FASHION_MNIST_CLASSES)))
+    write_meta(
+        out_dir,
+        dict(
+            generator=_CLS_GENERATOR,
+            complete=True,
+            params=params,
+            classes=list(FASHION_MNIST_CLASSES)))
     return dict(summary, cached=False)

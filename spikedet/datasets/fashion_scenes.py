@@ -66,10 +66,9 @@ SCENE_CLASSES = FASHION_MNIST_CLASSES
 #: Segmentation classes: background (label 0) then the 10 item classes.
 SCENE_SEG_CLASSES = ('background', ) + SCENE_CLASSES
 #: One RGB colour per item class.
-SCENE_PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44),
-                 (214, 39, 40), (148, 103, 189), (140, 86, 75),
-                 (227, 119, 194), (127, 127, 127), (188, 189, 34),
-                 (23, 190, 207)]
+SCENE_PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                 (148, 103, 189), (140, 86, 75), (227, 119, 194),
+                 (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 #: Palette of :data:`SCENE_SEG_CLASSES` (black background).
 SCENE_SEG_PALETTE = [(0, 0, 0)] + SCENE_PALETTE
 
@@ -92,8 +91,8 @@ _MIN_IMG_SIZE = 32
 _GENERATOR = 'spikedet.datasets.generate_fashion_scenes'
 
 
-def _axis_weights(n_in: int, n_out: int
-                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _axis_weights(n_in: int,
+                  n_out: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer bilinear sampling along one axis (half-pixel centres).
 
     The source coordinate of output pixel ``i`` is
@@ -165,10 +164,11 @@ def _make_background(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(bg, 0, 255).astype(np.uint8)
 
 
-def _render_scene(rng: np.random.Generator, items: np.ndarray,
-                  labels: np.ndarray, params: dict,
-                  size_range: Tuple[int, int]) -> Tuple[
-                      np.ndarray, np.ndarray, List[Dict]]:
+def _render_scene(
+        rng: np.random.Generator, items: np.ndarray, labels: np.ndarray,
+        params: dict,
+        size_range: Tuple[int,
+                          int]) -> Tuple[np.ndarray, np.ndarray, List[Dict]]:
     """Compose one scene with the generation ``params`` (``img_size``,
     ``max_items``, ``fg_threshold``, ``min_visible``, ``min_area``). Returns
     (RGB image, semantic labels, instances)."""
@@ -191,10 +191,15 @@ def _render_scene(rng: np.random.Generator, items: np.ndarray,
         mask = np.zeros((size, size), dtype=bool)
         mask[top:top + h, left:left + w] = gray > fg_threshold
         colour = np.zeros((size, size, 3), dtype=np.uint8)
-        colour[top:top + h, left:left + w] = (
-            (gray[..., None].astype(np.int64) * tint) // 255).astype(np.uint8)
-        placed.append(dict(index=index, label=int(labels[index]), mask=mask,
-                           colour=colour))
+        colour[top:top + h,
+               left:left + w] = ((gray[..., None].astype(np.int64) * tint) //
+                                 255).astype(np.uint8)
+        placed.append(
+            dict(
+                index=index,
+                label=int(labels[index]),
+                mask=mask,
+                colour=colour))
 
     # Top-down: an item's visible part is what no kept later item covers.
     # Dropping an item only uncovers items below it, which are visited later.
@@ -227,8 +232,7 @@ def _mask_to_coco(mask: np.ndarray) -> Tuple[List[int], Dict]:
     bbox = [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1]
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     rle['counts'] = rle['counts'].decode('ascii')
-    return bbox, dict(size=[int(s) for s in rle['size']],
-                      counts=rle['counts'])
+    return bbox, dict(size=[int(s) for s in rle['size']], counts=rle['counts'])
 
 
 def _check_params(num_train, num_val, img_size, max_items, item_scale,
@@ -242,8 +246,7 @@ def _check_params(num_train, num_val, img_size, max_items, item_scale,
             f'smaller images by default), got {img_size!r}')
     if not isinstance(max_items, (int, np.integer)) or max_items < 1:
         raise ValueError(f'max_items must be an int >= 1, got {max_items!r}')
-    if (len(item_scale) != 2
-            or not 0 < item_scale[0] <= item_scale[1] <= 1):
+    if (len(item_scale) != 2 or not 0 < item_scale[0] <= item_scale[1] <= 1):
         raise ValueError('item_scale must be (low, high) with 0 < low <= '
                          f'high <= 1 (fractions of img_size), got '
                          f'{item_scale!r}')
@@ -280,8 +283,8 @@ def _sha256_file(path: str) -> str:
 def _split_dirs(out_dir: str, split: str) -> Tuple[str, str]:
     """Empty image and label folders of a split (ours: the output folder
     was claimed before)."""
-    dirs = (osp.join(out_dir, 'img_dir', split),
-            osp.join(out_dir, 'ann_dir', split))
+    dirs = (osp.join(out_dir, 'img_dir',
+                     split), osp.join(out_dir, 'ann_dir', split))
     for d in dirs:
         if osp.isdir(d):
             shutil.rmtree(d)
@@ -295,11 +298,17 @@ def _coco_annotations(kept: List[Dict], image_id: int, first_id: int,
     annotations = []
     for item in kept:
         bbox, rle = _mask_to_coco(item['visible'])
-        annotations.append(dict(
-            id=first_id + len(annotations), image_id=image_id,
-            category_id=item['label'] + 1, bbox=bbox,
-            area=item['area'], iscrowd=0, segmentation=rle,
-            fmnist_split=fm_split, fmnist_index=item['index']))
+        annotations.append(
+            dict(
+                id=first_id + len(annotations),
+                image_id=image_id,
+                category_id=item['label'] + 1,
+                bbox=bbox,
+                area=item['area'],
+                iscrowd=0,
+                segmentation=rle,
+                fmnist_split=fm_split,
+                fmnist_index=item['index']))
     return annotations
 
 
@@ -328,18 +337,23 @@ def _write_split(out_dir: str, split: str, num: int, params: dict,
         img_hash.update(image.tobytes())
         seg_hash.update(seg.tobytes())
         size = image.shape[0]
-        images.append(dict(id=image_id, file_name=name, width=size,
-                           height=size))
+        images.append(
+            dict(id=image_id, file_name=name, width=size, height=size))
         annotations += _coco_annotations(kept, image_id,
                                          len(annotations) + 1, fm_split)
     ann_file = osp.join(out_dir, 'annotations', f'instances_{split}.json')
     with open(ann_file, 'w') as f:
-        json.dump(dict(
-            info=dict(description=f'spikedet fashion scenes ({split})',
-                      version=str(_FORMAT_VERSION)),
-            images=images, annotations=annotations,
-            categories=[dict(id=k + 1, name=name)
-                        for k, name in enumerate(SCENE_CLASSES)]), f)
+        json.dump(
+            dict(
+                info=dict(
+                    description=f'spikedet fashion scenes ({split})',
+                    version=str(_FORMAT_VERSION)),
+                images=images,
+                annotations=annotations,
+                categories=[
+                    dict(id=k + 1, name=name)
+                    for k, name in enumerate(SCENE_CLASSES)
+                ]), f)
     per_class = [0] * len(SCENE_CLASSES)
     for ann in annotations:
         per_class[ann['category_id'] - 1] += 1
@@ -420,12 +434,19 @@ def generate_fashion_scenes(out_dir: str,
     counts = dict(train=int(num_train), val=int(num_val))
     old = read_meta(out_dir)
     if is_finished(old, params) and _outputs_present(out_dir, counts):
-        return dict(old, out_dir=out_dir, cached=True,
-                    seconds=time.perf_counter() - t0)
+        return dict(
+            old,
+            out_dir=out_dir,
+            cached=True,
+            seconds=time.perf_counter() - t0)
 
-    claim_out_dir(out_dir, old, _GENERATOR, params,
-                  folders=('img_dir', 'ann_dir', 'annotations'),
-                  make_dirs=('annotations', ))
+    claim_out_dir(
+        out_dir,
+        old,
+        _GENERATOR,
+        params,
+        folders=('img_dir', 'ann_dir', 'annotations'),
+        make_dirs=('annotations', ))
     meta = dict(
         generator=_GENERATOR,
         complete=True,
@@ -441,5 +462,5 @@ def generate_fashion_scenes(out_dir: str,
         },
         numpy_version=np.__version__)
     write_meta(out_dir, meta)
-    return dict(meta, out_dir=out_dir, cached=False,
-                seconds=time.perf_counter() - t0)
+    return dict(
+        meta, out_dir=out_dir, cached=False, seconds=time.perf_counter() - t0)

@@ -79,5 +79,5 @@ def claim_out_dir(out_dir: str,
     for sub in make_dirs:
         os.makedirs(osp.join(out_dir, sub), exist_ok=True)
     os.makedirs(out_dir, exist_ok=True)
-    write_meta(out_dir, dict(generator=generator, complete=False,
-                             params=params))
+    write_meta(out_dir,
+               dict(generator=generator, complete=False, params=params))

@@ -18,7 +18,6 @@ from .det import TINY_DET_ARCHS, tiny_det_config
 from .seg import TINY_SEG_EMBED_DIMS, tiny_seg_config
 
 __all__ = [
-    'tiny_det_config', 'tiny_seg_config', 'tiny_cls_config',
-    'TINY_DET_ARCHS', 'TINY_SEG_EMBED_DIMS', 'TINY_CLS_ARCHS',
-    'find_configs', 'is_config_alias'
+    'tiny_det_config', 'tiny_seg_config', 'tiny_cls_config', 'TINY_DET_ARCHS',
+    'TINY_SEG_EMBED_DIMS', 'TINY_CLS_ARCHS', 'find_configs', 'is_config_alias'
 ]

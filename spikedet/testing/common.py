@@ -24,7 +24,8 @@ def require_dataset(paths: Iterable[str], what: str) -> None:
                 '...).')
 
 
-def small_loader(loader: ConfigDict, batch_size: int,
+def small_loader(loader: ConfigDict,
+                 batch_size: int,
                  dataset: Optional[dict] = None) -> None:
     """Give a dataloader config a small batch and no worker processes (and
     a new dataset when given), in place."""
@@ -71,7 +72,8 @@ def is_config_alias(path: str) -> bool:
         return f.read(len(ALIAS_MARKER)) == ALIAS_MARKER
 
 
-def find_configs(root: str, *patterns: str,
+def find_configs(root: str,
+                 *patterns: str,
                  aliases: Union[bool, str] = False) -> List[str]:
     """Sorted config files under ``root`` matching the glob ``patterns``.
 
@@ -86,7 +88,8 @@ def find_configs(root: str, *patterns: str,
         list[str]: Absolute paths.
     """
     paths = sorted({
-        p for pattern in patterns
+        p
+        for pattern in patterns
         for p in glob.glob(osp.join(root, pattern))
     })
     if aliases == 'only':

@@ -16,11 +16,21 @@ TINY_DET_ARCHS = {
 }
 #: Neck/head widths narrowed by :func:`tiny_det_config`: key -> {full: tiny}.
 TINY_DET_CHANNELS = {
-    'in_channels': {256: 32},
-    'feat_channels': {256: 32},
-    'out_channels': {256: 32},
-    'conv_out_channels': {256: 32},
-    'fc_out_channels': {1024: 64},
+    'in_channels': {
+        256: 32
+    },
+    'feat_channels': {
+        256: 32
+    },
+    'out_channels': {
+        256: 32
+    },
+    'conv_out_channels': {
+        256: 32
+    },
+    'fc_out_channels': {
+        1024: 64
+    },
 }
 
 
@@ -87,8 +97,8 @@ def _coco_loader(data_root: str, split: str, train: bool,
         dict(
             type='PackDetInputs',
             meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                       'scale_factor') + (('flip', 'flip_direction')
-                                          if train else ())))
+                       'scale_factor') +
+            (('flip', 'flip_direction') if train else ())))
     return ConfigDict(
         sampler=dict(type='DefaultSampler', shuffle=train),
         dataset=dict(
@@ -149,8 +159,7 @@ def tiny_det_config(cfg: Config,
         metrics = ['bbox', 'segm'] if with_mask else ['bbox']
     if shrink_model:
         _shrink_backbone(cfg.model)
-        _shrink_heads(
-            {k: v for k, v in cfg.model.items() if k != 'backbone'})
+        _shrink_heads({k: v for k, v in cfg.model.items() if k != 'backbone'})
     _set_num_classes(cfg.model, len(SCENE_CLASSES))
 
     for name, split in zip(LOADERS, ('train', 'val', 'val')):

@@ -54,8 +54,7 @@ def _tiny_seg_data(cfg: Config, data_root: str, batch_size: int) -> None:
     ], 'fashion-scenes folder')
     for name, split in zip(LOADERS, ('train', 'val', 'val')):
         if cfg.get(name) is not None:
-            small_loader(cfg[name], batch_size,
-                         _seg_dataset(data_root, split))
+            small_loader(cfg[name], batch_size, _seg_dataset(data_root, split))
     for name in ('val_evaluator', 'test_evaluator'):
         if cfg.get(name) is not None:
             cfg[name] = dict(type='IoUMetric', iou_metrics=['mIoU'])
@@ -73,7 +72,9 @@ def _tiny_seg_model(model: ConfigDict, img_size: int,
         raise ValueError('tiny_seg_config shrinks Meta-SpikeFormer '
                          f"backbones, got {backbone.get('type')!r}.")
     backbone['arch'] = dict(
-        embed_dims=list(embed_dims), depths=[1, 1, 1, 1], num_heads=2,
+        embed_dims=list(embed_dims),
+        depths=[1, 1, 1, 1],
+        num_heads=2,
         mlp_ratio=2)
     backbone['init_cfg'] = None
     out_indices = backbone.get('out_indices', (0, 1, 2, 3))

@@ -1,5 +1,4 @@
-from .checkpoint import (mmengine_safe_globals,
-                         register_mmengine_safe_globals)
+from .checkpoint import mmengine_safe_globals, register_mmengine_safe_globals
 from .dist import setup_cpu_distributed
 from .state_dict import (CheckpointMismatchError, check_state_dict,
                          load_state_dict_strict)

@@ -33,8 +33,8 @@ def register_config_scope(cfg: Config) -> str:
             f'The config sets default_scope={scope!r}. spikedet runs configs '
             f'of {sorted(LIBRARIES)}: set default_scope to the library '
             'whose models and datasets the config uses.')
-    importlib.import_module(LIBRARIES[scope]).register_all_modules(
-        init_default_scope=False)
+    importlib.import_module(
+        LIBRARIES[scope]).register_all_modules(init_default_scope=False)
     import spikedet  # noqa: F401  (registers spikedet's modules)
     return scope
 
@@ -60,8 +60,8 @@ def _paths(ds: ConfigDict) -> List[Tuple[str, str]]:
         paths.append(('data_root', root))
     ann = ds.get('ann_file')
     if ann:
-        paths.append(('ann_file', ann if osp.isabs(ann) else osp.join(root,
-                                                                     ann)))
+        paths.append(
+            ('ann_file', ann if osp.isabs(ann) else osp.join(root, ann)))
     prefix = ds.get('data_prefix')
     if isinstance(prefix, dict):
         for key, p in prefix.items():
@@ -69,8 +69,8 @@ def _paths(ds: ConfigDict) -> List[Tuple[str, str]]:
                 paths.append((f'data_prefix.{key}',
                               p if osp.isabs(p) else osp.join(root, p)))
     elif isinstance(prefix, str) and prefix:
-        paths.append(('data_prefix', prefix if osp.isabs(prefix) else
-                      osp.join(root, prefix)))
+        paths.append(('data_prefix',
+                      prefix if osp.isabs(prefix) else osp.join(root, prefix)))
     return paths
 
 

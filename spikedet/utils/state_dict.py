@@ -19,10 +19,11 @@ def _fmt(keys: List[str], limit: int = 20) -> str:
     return shown + more
 
 
-def check_state_dict(model: nn.Module,
-                     state_dict: Dict[str, torch.Tensor],
-                     hint: Optional[str] = None,
-                     new_prefixes: Sequence[str] = ()) -> List[str]:
+def check_state_dict(
+    model: nn.Module,
+    state_dict: Dict[str, torch.Tensor],
+    hint: Optional[str] = None,
+    new_prefixes: Sequence[str] = ()) -> List[str]:
     """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits
     ``model`` exactly (same keys, same shapes).
 
@@ -43,19 +44,21 @@ def check_state_dict(model: nn.Module,
     missing = sorted(k for k in own if k not in state_dict)
     new = [k for k in missing if k.startswith(tuple(new_prefixes))]
     if new:
-        partly = sorted({p for p in new_prefixes for k in own
-                         if k.startswith(p) and k in state_dict})
+        partly = sorted({
+            p
+            for p in new_prefixes
+            for k in own if k.startswith(p) and k in state_dict
+        })
         if partly:
             raise CheckpointMismatchError(
                 f'The checkpoint holds only part of {partly}: load all of '
                 'their weights or none.')
         missing = [k for k in missing if k not in new]
     unexpected = sorted(k for k in state_dict if k not in own)
-    mis_shaped = sorted(
-        f'{k} (checkpoint {tuple(state_dict[k].shape)}, '
-        f'model {tuple(own[k].shape)})' for k in own
-        if k in state_dict and hasattr(state_dict[k], 'shape')
-        and tuple(state_dict[k].shape) != tuple(own[k].shape))
+    mis_shaped = sorted(f'{k} (checkpoint {tuple(state_dict[k].shape)}, '
+                        f'model {tuple(own[k].shape)})' for k in own
+                        if k in state_dict and hasattr(state_dict[k], 'shape')
+                        and tuple(state_dict[k].shape) != tuple(own[k].shape))
     if not (missing or unexpected or mis_shaped):
         return new
     lines = [f'The checkpoint does not fit {type(model).__name__}:']
@@ -72,10 +75,11 @@ def check_state_dict(model: nn.Module,
     raise CheckpointMismatchError('\n'.join(lines))
 
 
-def load_state_dict_strict(model: nn.Module,
-                           state_dict: Dict[str, torch.Tensor],
-                           hint: Optional[str] = None,
-                           new_prefixes: Sequence[str] = ()) -> List[str]:
+def load_state_dict_strict(
+    model: nn.Module,
+    state_dict: Dict[str, torch.Tensor],
+    hint: Optional[str] = None,
+    new_prefixes: Sequence[str] = ()) -> List[str]:
     """Check with :func:`check_state_dict`, then load.
 
     Returns:

@@ -16,8 +16,10 @@ SEG = osp.join(QUICKSTART, 'fpn_metaspikeformer-tiny-t1_fashion-scenes.py')
 DET = osp.join(QUICKSTART,
                'mask-rcnn_metaspikeformer-tiny-t1_spikefpn_fashion-scenes.py')
 VARIANTS = ('torch', 'fused', 'compile', 'deploy')
-FAST = ['--steps', '1', '--warmup', '0', '--batch-size', '2', '--device',
-        'cpu', '--threads', '1']
+FAST = [
+    '--steps', '1', '--warmup', '0', '--batch-size', '2', '--device', 'cpu',
+    '--threads', '1'
+]
 
 
 @pytest.fixture(scope='module')
@@ -30,19 +32,18 @@ def tool():
 
 def check_report(tool, report, variants, steps, batch_size=2):
     results = report['results']
-    assert [(r['variant'], r['T']) for r in results] == [
-        (v, T) for T in steps for v in variants
-    ]
+    assert [(r['variant'], r['T']) for r in results] == [(v, T) for T in steps
+                                                         for v in variants]
     for r in results:
         assert set(r) == set(tool.RESULT_KEYS)
         assert r['error'] is None, r['error']
-        assert r['backend'] == ('torch' if r['variant'] == 'torch' else
-                                'fused')
+        assert r['backend'] == ('torch'
+                                if r['variant'] == 'torch' else 'fused')
         assert r['params_m'] > 0
         assert r['infer_latency_ms'] > 0 and r['infer_peak_mib'] > 0
         assert r['infer_cpu_ms'] > 0
-        assert r['infer_images_per_s'] == pytest.approx(
-            1000 * batch_size / r['infer_latency_ms'])
+        assert r['infer_images_per_s'] == pytest.approx(1000 * batch_size /
+                                                        r['infer_latency_ms'])
         assert r['infer_mem_increase_mib'] >= 0
         if r['variant'] == 'deploy':
             assert r['train_step_s'] is None and r['train_peak_mib'] is None
@@ -56,10 +57,10 @@ def check_report(tool, report, variants, steps, batch_size=2):
                     if b['variant'] == 'torch' and b['T'] == r['T'])
         q = rel[(r['variant'], r['T'])]
         assert set(q) == set(tool.RATIO_KEYS)
-        assert q['infer_speedup'] == pytest.approx(
-            base['infer_latency_ms'] / r['infer_latency_ms'])
-        assert q['infer_cpu_speedup'] == pytest.approx(
-            base['infer_cpu_ms'] / r['infer_cpu_ms'])
+        assert q['infer_speedup'] == pytest.approx(base['infer_latency_ms'] /
+                                                   r['infer_latency_ms'])
+        assert q['infer_cpu_speedup'] == pytest.approx(base['infer_cpu_ms'] /
+                                                       r['infer_cpu_ms'])
         if r['variant'] != 'deploy':
             assert q['train_peak_ratio'] == pytest.approx(
                 r['train_peak_mib'] / base['train_peak_mib'])
@@ -67,21 +68,23 @@ def check_report(tool, report, variants, steps, batch_size=2):
             assert q['train_speedup'] is None
 
 
-@pytest.mark.parametrize('config,shape,variants,steps', [
-    # Every variant on the classifier. torch.compile's tracing alone takes
-    # minutes for the detector and segmentor on 2 CPU cores, so the compile
-    # variant runs on the classifier only (it is task-agnostic code).
-    (CLS, '32', VARIANTS, ['1']),
-    (SEG, '64', ('torch', 'fused', 'deploy'), ['1', '2']),
-    (DET, '64', ('torch', 'fused', 'deploy'), ['1', '2']),
-])
+@pytest.mark.parametrize(
+    'config,shape,variants,steps',
+    [
+        # Every variant on the classifier. torch.compile's tracing alone takes
+        # minutes for the detector and segmentor on 2 CPU cores, so the compile
+        # variant runs on the classifier only (it is task-agnostic code).
+        (CLS, '32', VARIANTS, ['1']),
+        (SEG, '64', ('torch', 'fused', 'deploy'), ['1', '2']),
+        (DET, '64', ('torch', 'fused', 'deploy'), ['1', '2']),
+    ])
 def test_variants_each_task(tool, tmp_path, capsys, config, shape, variants,
                             steps):
     scope = DefaultScope.get_current_instance()
     out = tmp_path / 'bench.json'
     report = tool.main([
-        config, '--T', *steps, '--no-isolate', '--shape', shape,
-        '--variants', *variants, '--compile-cfg', 'backend=eager', '--out',
+        config, '--T', *steps, '--no-isolate', '--shape', shape, '--variants',
+        *variants, '--compile-cfg', 'backend=eager', '--out',
         str(out)
     ] + FAST)
     check_report(tool, report, list(variants), [int(T) for T in steps])
@@ -118,8 +121,10 @@ def test_failures_become_rows(tool, tmp_path, capsys):
     cfg = tmp_path / 'resnet.py'
     cfg.write_text("_base_ = ['mmpretrain::resnet/resnet18_8xb32_in1k.py']\n"
                    "model = dict(backbone=dict(depth=18))\n")
-    report = tool.main([str(cfg), '--T', '2', '--no-isolate', '--shape',
-                        '32', '--variants', 'torch'] + FAST)
+    report = tool.main([
+        str(cfg), '--T', '2', '--no-isolate', '--shape', '32', '--variants',
+        'torch'
+    ] + FAST)
     assert 'only T=1' in report['results'][0]['error']
     assert 'failed: torch T=2' in capsys.readouterr().out
 
@@ -131,9 +136,8 @@ def test_config_edits(tool):
     assert cfg.model.backbone.T == cfg.model.neck.T == 3
     nested = Config(
         dict(model=dict(backbone=dict(T=1), neck=[dict(T=1), dict()])))
-    assert tool.set_time_steps(nested.model, 2) == [
-        'model.backbone.T', 'model.neck[0].T'
-    ]
+    assert tool.set_time_steps(nested.model,
+                               2) == ['model.backbone.T', 'model.neck[0].T']
     from spikedet.utils.setup_env import load_config
     cfg, scope = load_config(SEG)
     with DefaultScope.overwrite_default_scope(scope):

@@ -5,7 +5,6 @@ import torch
 
 from spikedet.analysis import E_AC_PJ, E_MAC_PJ, EnergyAnalyzer, format_report
 from spikedet.models import MetaSpikeFormer, Spikformer
-
 from .toy_models import ToySNN, toy_counts
 
 
@@ -24,7 +23,8 @@ def test_totals_equal_hand_computed(fire):
     model = ToySNN(T, fire).eval()
     # Two forwards of different batch sizes: results are per image.
     analyzer = _analyse(model,
-                        [torch.rand(2, 3, H, W), torch.rand(1, 3, H, W)])
+                        [torch.rand(2, 3, H, W),
+                         torch.rand(1, 3, H, W)])
     assert analyzer.num_steps == T  # from the model's T attribute
     report = analyzer.report(e_mac=4.6, e_ac=0.9)
     want = toy_counts(1, T, H, W, 1. if fire else 0.)
@@ -74,8 +74,9 @@ def test_stages_sum_to_totals_and_json():
 def test_meta_spikeformer_matmuls_and_chains():
     torch.manual_seed(0)
     model = MetaSpikeFormer(
-        arch=dict(embed_dims=[8, 16, 16, 16], depths=[1, 1, 1, 1],
-                  num_heads=2), T=1).train()
+        arch=dict(
+            embed_dims=[8, 16, 16, 16], depths=[1, 1, 1, 1], num_heads=2),
+        T=1).train()
     for m in model.modules():  # BN output ~ N(0, 9): about 1/4 fire
         if isinstance(m, torch.nn.BatchNorm2d):
             torch.nn.init.constant_(m.weight, 3.)

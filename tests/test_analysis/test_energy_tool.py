@@ -134,8 +134,10 @@ def test_tool_random_input_backbone_scope(tool, tmp_path):
 def test_tool_errors(tool, tmp_path):
     cfg = _config(tmp_path)
     with pytest.raises(FileNotFoundError, match='--random-input'):
-        tool.main([cfg, '--num-images', '1', '--no-plots', '--out-dir',
-                   str(tmp_path)])
+        tool.main([
+            cfg, '--num-images', '1', '--no-plots', '--out-dir',
+            str(tmp_path)
+        ])
     with pytest.raises(FileNotFoundError, match='not found'):
         tool.main([cfg, str(tmp_path / 'nope.pth'), '--random-input'])
     with pytest.raises(SystemExit):

@@ -5,7 +5,6 @@ import torch.nn as nn
 from spikedet.analysis import FiringRateRecorder, find_time_steps, stage_name
 from spikedet.models import MetaSpikeFormer
 from spikedet.models.spiking import build_neuron
-
 from .toy_models import ToySNN
 
 
@@ -89,7 +88,7 @@ def test_recorder_errors():
 
 def test_find_time_steps():
     m = MetaSpikeFormer(
-        arch=dict(embed_dims=[8, 8, 16, 16], depths=[1, 1, 1, 1],
-                  num_heads=2), T=3)
+        arch=dict(embed_dims=[8, 8, 16, 16], depths=[1, 1, 1, 1], num_heads=2),
+        T=3)
     assert find_time_steps(nn.Sequential(m)) == 3
     assert find_time_steps(nn.Conv2d(1, 1, 1)) is None

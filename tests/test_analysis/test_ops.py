@@ -5,7 +5,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from spikedet.analysis import OpCounter, classify_input
 from spikedet.models.spiking import build_neuron, seq_apply
-
 from .toy_models import ToySNN, toy_counts
 
 
@@ -33,8 +32,8 @@ def _count(model, x, batch_size=None, **kwargs):
 @pytest.mark.parametrize('fire', [True, False])
 def test_toy_snn_hand_counts(fire):
     B, T, H, W = 2, 2, 4, 5
-    counter = _count(ToySNN(T, fire).eval(), torch.rand(B, 3, H, W),
-                     num_steps=T)
+    counter = _count(
+        ToySNN(T, fire).eval(), torch.rand(B, 3, H, W), num_steps=T)
     rec = counter.records
     assert list(rec) == ['enc', 'conv', 'matmul0', 'matmul1', 'fc']
     want = toy_counts(B, T, H, W, 1. if fire else 0.)
@@ -56,11 +55,8 @@ def test_macs_match_torch_flop_counter():
     model = nn.Sequential(
         nn.Conv2d(3, 8, 3, stride=2, padding=1),
         nn.Conv2d(8, 8, 5, padding=2, groups=4, bias=False),
-        nn.ConvTranspose2d(8, 6, 2, stride=2),
-        nn.Flatten(2),
-        nn.Conv1d(6, 4, 3),
-        nn.Flatten(1),
-        nn.LazyLinear(7))
+        nn.ConvTranspose2d(8, 6, 2, stride=2), nn.Flatten(2),
+        nn.Conv1d(6, 4, 3), nn.Flatten(1), nn.LazyLinear(7))
     x = torch.rand(3, 3, 16, 12)
     model(x)  # materialise the lazy linear
     counter = _count(model, x)
@@ -92,8 +88,7 @@ class _Chain(nn.Module):
         s = self.lif(x)
         y = seq_apply(lambda t: self.bn(self.conv1(t)), s)
         y = seq_apply(
-            lambda t: self.pw(self.dw(nn.functional.pad(t, [1] * 4) * 2.)),
-            y)
+            lambda t: self.pw(self.dw(nn.functional.pad(t, [1] * 4) * 2.)), y)
         return y
 
 
@@ -168,8 +163,9 @@ class _Odd(nn.Module):
 
 
 def test_uncounted_is_reported():
-    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), _Odd(),
-                          nn.BatchNorm1d(4).eval())
+    model = nn.Sequential(
+        nn.Linear(4, 4), nn.ReLU(), _Odd(),
+        nn.BatchNorm1d(4).eval())
     counter = _count(model, torch.rand(2, 4))
     unc = {
         u['name']: u

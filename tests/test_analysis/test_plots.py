@@ -3,7 +3,6 @@ import torch
 
 from spikedet.analysis import (EnergyAnalyzer, default_map_layers,
                                plot_firing_rates, plot_spike_maps)
-
 from .toy_models import ToySNN
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
@@ -35,13 +34,16 @@ def test_plot_errors(tmp_path):
                         str(tmp_path / 'b.png'))
     with pytest.raises(IndexError, match='channels'):
         plot_spike_maps({'x': torch.zeros(2, 4, 3, 3)},
-                        str(tmp_path / 'c.png'), channels=[4])
+                        str(tmp_path / 'c.png'),
+                        channels=[4])
 
 
 def test_default_map_layers():
-    names = ['stem.1.lif1', 'stem.1.lif2', 'stages.0.0.lif1',
-             'stages.1.0.lif1', 'stages.1.0.lif2']
-    picked = default_map_layers(names, lambda n: n.split('.')[0] + '.' +
-                                n.split('.')[1])
+    names = [
+        'stem.1.lif1', 'stem.1.lif2', 'stages.0.0.lif1', 'stages.1.0.lif1',
+        'stages.1.0.lif2'
+    ]
+    picked = default_map_layers(
+        names, lambda n: n.split('.')[0] + '.' + n.split('.')[1])
     assert picked == ['stem.1.lif1', 'stages.0.0.lif1', 'stages.1.0.lif1']
     assert len(default_map_layers(names, lambda n: n, max_layers=2)) == 2

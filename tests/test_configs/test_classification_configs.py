@@ -27,9 +27,8 @@ from spikedet.testing import find_configs, tiny_cls_config
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUICKSTART = 'configs/quickstart/metaspikeformer-tiny-t1_fashion-mnist.py'
 CONFIGS = [
-    osp.relpath(p, REPO)
-    for p in find_configs(REPO, 'configs/metaspikeformer/*.py',
-                          'configs/spikformer/*.py')
+    osp.relpath(p, REPO) for p in find_configs(
+        REPO, 'configs/metaspikeformer/*.py', 'configs/spikformer/*.py')
 ] + [QUICKSTART]
 
 # Parameters (millions) of the papers' models with their heads: measured on
@@ -93,8 +92,8 @@ def test_config_metadata(path):
         assert cfg.load_from and 't1' in cfg.load_from
 
 
-@pytest.mark.parametrize(
-    'path', [p for p in CONFIGS if _model_key(p) in PAPER_PARAMS])
+@pytest.mark.parametrize('path',
+                         [p for p in CONFIGS if _model_key(p) in PAPER_PARAMS])
 def test_full_model_has_paper_size(path):
     cfg = _load(path)
     if 'teacher' in cfg.model:
@@ -127,8 +126,12 @@ def test_pipelines_give_recipe_size(path, rgb_root, fashion_mnist_cls_root):
         root = fashion_mnist_cls_root if path == QUICKSTART else rgb_root
         ann = dataset.ann_file if path == QUICKSTART else _ann(path)
         data = DATASETS.build(
-            dict(type='CustomDataset', data_root=root, ann_file=ann,
-                 data_prefix='', pipeline=pipeline))
+            dict(
+                type='CustomDataset',
+                data_root=root,
+                ann_file=ann,
+                data_prefix='',
+                pipeline=pipeline))
         assert data[0]['inputs'].shape == (channels, size, size), key
 
 

@@ -39,6 +39,6 @@ def test_config_names_write_t_after_the_backbone(path):
         return
     # The backbone token is the first one naming a spiking backbone.
     tokens = name[:-3].split('_')
-    backbone = next(t for t in tokens if 'spik' in t and 'fpn' not in t
-                    and 'head' not in t)
+    backbone = next(t for t in tokens
+                    if 'spik' in t and 'fpn' not in t and 'head' not in t)
     assert re.search(r'-t\d+$', backbone), (name, backbone)

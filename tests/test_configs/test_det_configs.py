@@ -75,8 +75,7 @@ def test_coco_config_unchanged_builds(path):
         assert ds.type == 'CocoDataset' and ds.data_root == 'data/coco/'
     masks = name.startswith('mask')
     assert cfg.test_evaluator.type == 'CocoMetric'
-    assert cfg.test_evaluator.metric == (['bbox', 'segm']
-                                         if masks else 'bbox')
+    assert cfg.test_evaluator.metric == (['bbox', 'segm'] if masks else 'bbox')
     assert cfg.train_cfg.max_epochs == 12
 
     model = build_model(cfg)
@@ -115,9 +114,8 @@ def test_coco_config_unchanged_builds(path):
         f'checkpoints/metaspikeformer-{arch}_t{T}_in1k.pth'
     assert backbone.T == T
     if 'tempagg' in name:
-        assert [type(m).__name__ for m in model.neck] == [
-            'TemporalAggregation', 'FPN'
-        ]
+        assert [type(m).__name__
+                for m in model.neck] == ['TemporalAggregation', 'FPN']
         assert model.neck[0].T == T
     else:
         assert type(model.neck).__name__ == 'SpikingFPN'
@@ -144,7 +142,9 @@ def test_headline_is_the_15m_spiking_heads_config():
 def test_config_trains_and_infers_on_tiny_data(path, fashion_scenes_root):
     cfg = load(path)
     tiny_det_config(
-        cfg, fashion_scenes_root, batch_size=2,
+        cfg,
+        fashion_scenes_root,
+        batch_size=2,
         shrink_model=path != QUICKSTART)
     torch.manual_seed(0)
     model = build_model(cfg)
@@ -159,7 +159,8 @@ def test_config_trains_and_infers_on_tiny_data(path, fashion_scenes_root):
     for key, value in losses.items():
         assert torch.isfinite(value).all(), key
     changed = [
-        k for k, v in model.named_parameters() if not torch.equal(v, before[k])
+        k for k, v in model.named_parameters()
+        if not torch.equal(v, before[k])
     ]
     assert any(k.startswith('backbone.') for k in changed)
     assert any(k.startswith('neck.') for k in changed)
@@ -177,8 +178,7 @@ def test_config_trains_and_infers_on_tiny_data(path, fashion_scenes_root):
         if masks:
             assert pred.masks.shape[0] == pred.bboxes.shape[0]
         if len(pred.labels):
-            assert 0 <= int(pred.labels.min()) and int(
-                pred.labels.max()) < 10
+            assert 0 <= int(pred.labels.min()) and int(pred.labels.max()) < 10
 
 
 def test_quickstart_config_is_self_contained():
@@ -211,8 +211,7 @@ def test_tools_test_reproduces_end_of_training_validation(
     import sys
 
     cfg = load(QUICKSTART)
-    tiny_det_config(cfg, fashion_scenes_root, batch_size=2,
-                    shrink_model=False)
+    tiny_det_config(cfg, fashion_scenes_root, batch_size=2, shrink_model=False)
     iters = 2
     cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = iters
     cfg.default_hooks.checkpoint.interval = iters
@@ -243,10 +242,10 @@ def test_tools_test_reproduces_end_of_training_validation(
         return test_metrics
 
     monkeypatch.setattr(Runner, 'test', capture)
-    monkeypatch.setattr(sys, 'argv', [
-        'test.py', cfg_file, ckpt, '--work-dir',
-        str(tmp_path / 'test_work')
-    ])
+    monkeypatch.setattr(
+        sys, 'argv',
+        ['test.py', cfg_file, ckpt, '--work-dir',
+         str(tmp_path / 'test_work')])
     tool = runpy.run_path(osp.join(ROOT, 'tools', 'test.py'))
     tool['main']()
 

@@ -18,8 +18,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Our ADE20K recipes (the paper's own recipes, *_paper_*, differ in data,
 # schedule and pyramid and are tested with their own assertions).
 ADE_CONFIGS = [
-    p for p in find_configs(ROOT, 'configs/sem-fpn/*.py',
-                            'configs/upernet/*.py') if '_paper_' not in p
+    p
+    for p in find_configs(ROOT, 'configs/sem-fpn/*.py', 'configs/upernet/*.py')
+    if '_paper_' not in p
 ]
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart',
                       'fpn_metaspikeformer-tiny-t1_fashion-scenes.py')
@@ -88,8 +89,8 @@ def test_ade20k_config_unchanged_builds(path):
         neck=dict(lr_mult=2.), head=dict(lr_mult=2.))
     warmup, poly = cfg.param_scheduler
     assert (warmup.type, warmup.begin, warmup.end) == ('LinearLR', 0, 1500)
-    assert (poly.type, poly.begin, poly.end, poly.power, poly.eta_min) == (
-        'PolyLR', 1500, 160000, 1., 0.)
+    assert (poly.type, poly.begin, poly.end, poly.power,
+            poly.eta_min) == ('PolyLR', 1500, 160000, 1., 0.)
     # Total batch 8, as the file name says (4 GPUs x 2 images).
     assert '_4xb2-' in name and cfg.train_dataloader.batch_size == 2
     if name.startswith('fpn_'):
@@ -106,8 +107,8 @@ def test_swap_in_config_changes_only_the_backbone(tmp_path):
     base_file = tmp_path / 'mmseg_fpn.py'
     base_file.write_text(f"_base_ = ['{MMSEG_SEM_FPN}']\n")
     base = Config.fromfile(str(base_file)).to_dict()
-    swap = Config.fromfile(
-        osp.join(ROOT, 'configs', 'sem-fpn', SWAP_IN)).to_dict()
+    swap = Config.fromfile(osp.join(ROOT, 'configs', 'sem-fpn',
+                                    SWAP_IN)).to_dict()
     base_model, swap_model = base.pop('model'), swap.pop('model')
     swap.pop('custom_imports')
     assert swap == base
@@ -121,7 +122,7 @@ def test_swap_in_config_changes_only_the_backbone(tmp_path):
 
 def test_quickstart_classes():
     from spikedet.datasets.fashion_scenes import (SCENE_SEG_CLASSES,
-                                                   SCENE_SEG_PALETTE)
+                                                  SCENE_SEG_PALETTE)
     cfg = Config.fromfile(QUICKSTART)
     for loader in ('train_dataloader', 'val_dataloader'):
         meta = cfg[loader].dataset.metainfo
@@ -158,8 +159,7 @@ def test_tiny_train_step_and_inference(path, fashion_scenes_root):
     batch = pseudo_collate([val_set[i] for i in range(2)])
     model.eval()
     for test_cfg in (dict(mode='whole'),
-                     dict(mode='slide', crop_size=(48, 48),
-                          stride=(32, 32))):
+                     dict(mode='slide', crop_size=(48, 48), stride=(32, 32))):
         model.test_cfg = Config(test_cfg)
         with torch.no_grad():
             outputs = model.val_step(batch)
@@ -193,10 +193,11 @@ def test_quickstart_train_then_test_cli(fashion_scenes_root, tmp_path,
     ]
     work_dir = str(tmp_path / 'work')
     for script, args in (('train.py', [QUICKSTART]),
-                         ('test.py', [QUICKSTART,
-                                      osp.join(work_dir, 'iter_2.pth')])):
-        monkeypatch.setattr(
-            'sys.argv', [script] + args + ['--work-dir', work_dir] + opts)
+                         ('test.py',
+                          [QUICKSTART,
+                           osp.join(work_dir, 'iter_2.pth')])):
+        monkeypatch.setattr('sys.argv',
+                            [script] + args + ['--work-dir', work_dir] + opts)
         runpy.run_path(osp.join(ROOT, 'tools', script), run_name='__main__')
     out = capsys.readouterr().out
     test_log = out[out.rindex('Load checkpoint from'):]

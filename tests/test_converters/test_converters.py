@@ -49,6 +49,7 @@ def _one_thread():
     yield
     torch.set_num_threads(threads)
 
+
 # ---------------------------------------------------------------------------
 # Key tables of the official models
 # ---------------------------------------------------------------------------
@@ -176,8 +177,7 @@ def spikformer_table(dims: int,
         _ln(t, f'{p}.norm1', dims)
         for name in ('q', 'k', 'v', 'proj'):
             if layout == 'imagenet':  # Conv1d, bias only in proj
-                _conv1d(t, f'{p}.attn.{name}_conv', dims, dims,
-                        name == 'proj')
+                _conv1d(t, f'{p}.attn.{name}_conv', dims, dims, name == 'proj')
             else:  # nn.Linear with bias everywhere
                 _linear(t, f'{p}.attn.{name}_linear', dims, dims)
             _bn(t, f'{p}.attn.{name}_bn', dims)
@@ -262,9 +262,9 @@ class Official:
 
     def bn(self, x: torch.Tensor, p: str) -> torch.Tensor:
         sd = self.sd
-        return F.batch_norm(x, sd[f'{p}.running_mean'],
-                            sd[f'{p}.running_var'], sd[f'{p}.weight'],
-                            sd[f'{p}.bias'], False, 0., 1e-5)
+        return F.batch_norm(x, sd[f'{p}.running_mean'], sd[f'{p}.running_var'],
+                            sd[f'{p}.weight'], sd[f'{p}.bias'], False, 0.,
+                            1e-5)
 
     def conv(self, x, p, stride=1, padding=0, groups=1):
         return F.conv2d(x, self.sd[f'{p}.weight'], self.sd.get(f'{p}.bias'),
@@ -301,8 +301,9 @@ class Official:
     def sdtv2_conv_block(self, x, p):
         c2 = self.sd[f'{p}.Conv.dwconv.weight'].shape[0]
         y = self.frames(
-            lambda t: self.bn(self.conv(t, f'{p}.Conv.pwconv1'),
-                              f'{p}.Conv.bn1'), self.lif(x))
+            lambda t: self.bn(
+                self.conv(t, f'{p}.Conv.pwconv1'), f'{p}.Conv.bn1'),
+            self.lif(x))
         y = self.frames(
             lambda t: self.bn(
                 self.conv(
@@ -337,9 +338,11 @@ class Official:
     def sdtv2_attention(self, x, p, h=8):
         T, B, C, H, W = x.shape
         x = self.lif(x)
-        q, k, v = (self.heads(
-            self.lif(self.frames(lambda t: self.repconv_bn(t, f'{p}.{n}_conv'),
-                                 x)).flatten(3), h) for n in 'qkv')
+        q, k, v = (
+            self.heads(
+                self.lif(
+                    self.frames(lambda t: self.repconv_bn(t, f'{p}.{n}_conv'),
+                                x)).flatten(3), h) for n in 'qkv')
         x = (q @ (k.transpose(-2, -1) @ v)) * 0.125
         x = x.transpose(3, 4).reshape(T, B, C, H * W)
         x = self.lif(x, v_th=0.5).reshape(T, B, C, H, W)
@@ -429,12 +432,14 @@ class Official:
             return self.lif(
                 self.frames(
                     lambda t: self.bn(
-                        self.linear(t, f'{p}.{where}.{name}_linear').
-                        transpose(-1, -2), f'{p}.{where}.{name}_bn').
-                    transpose(-1, -2), inp))
+                        self.linear(t, f'{p}.{where}.{name}_linear').transpose(
+                            -1, -2), f'{p}.{where}.{name}_bn').transpose(
+                                -1, -2), inp))
 
-        q, k, v = (lbl(n, x, 'attn').reshape(T, B, N, h, C // h).permute(
-            0, 1, 3, 2, 4) for n in 'qkv')
+        q, k, v = (
+            lbl(n, x, 'attn').reshape(T, B, N, h,
+                                      C // h).permute(0, 1, 3, 2, 4)
+            for n in 'qkv')
         a = (q @ k.transpose(-2, -1)) * 0.125 @ v
         a = self.lif(a.transpose(2, 3).reshape(T, B, N, C), v_th=0.5)
         x = x + lbl('proj', a, 'attn')
@@ -503,14 +508,14 @@ def test_sdtv2_full_size_tables(arch, dims, million):
 def test_spikformer_full_size_tables(arch, layout):
     settings = Spikformer.arch_zoo[arch]
     num_classes = 10 if layout == 'cifar10' else 1000
-    table = spikformer_table(settings['embed_dims'], settings['depth'],
-                             layout, num_classes)
+    table = spikformer_table(settings['embed_dims'], settings['depth'], layout,
+                             num_classes)
     converted = convert_spikformer(meta_state_dict(table))
     assert converted.arch == arch
     norms = [k for k in table if '.norm1.' in k or '.norm2.' in k]
     assert sorted(converted.dropped_keys) == sorted(norms)
-    assert converted.num_params == num_params(table) - 4 * settings[
-        'embed_dims'] * settings['depth']
+    assert converted.num_params == num_params(
+        table) - 4 * settings['embed_dims'] * settings['depth']
 
 
 # ---------------------------------------------------------------------------
@@ -561,8 +566,8 @@ def test_spikformer_logits_match_official(layout, dims, heads, T, size):
     converted = convert_spikformer({'state_dict': sd})
     assert converted.arch_settings['num_heads'] == heads
     assert converted.arch_settings['qkv_bias'] is (layout == 'cifar10')
-    assert converted.arch_settings['patch_size'] == (16 if layout ==
-                                                     'imagenet' else 4)
+    assert converted.arch_settings['patch_size'] == (16 if layout == 'imagenet'
+                                                     else 4)
     assert any('norm1' in n for n in converted.notes)
     img = torch.randn(
         2, 3, size, size, generator=torch.Generator().manual_seed(1))
@@ -600,12 +605,11 @@ def test_arch_option():
 
 def test_wrong_model_is_named():
     spikformer = meta_state_dict(spikformer_table(64, 1, 'imagenet'))
-    with pytest.raises(CheckpointMismatchError,
-                       match='spikformer_to_spikedet.py'):
+    with pytest.raises(
+            CheckpointMismatchError, match='spikformer_to_spikedet.py'):
         convert_sdtv2(spikformer)
     sdtv2 = meta_state_dict(sdtv2_table(SMALL_DIMS))
-    with pytest.raises(CheckpointMismatchError,
-                       match='sdtv2_to_spikedet.py'):
+    with pytest.raises(CheckpointMismatchError, match='sdtv2_to_spikedet.py'):
         convert_spikformer(sdtv2)
 
 
@@ -619,8 +623,8 @@ def test_missing_unexpected_misshaped_keys_are_errors():
     assert 'backbone.stages.2.2.attn.k.bn_pad.running_var' in str(e.value)
 
     broken = dict(sd, **{'block3.0.attn.gate.weight': torch.empty(3)})
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'block3\.0\.attn\.gate\.weight'):
+    with pytest.raises(
+            CheckpointMismatchError, match=r'block3\.0\.attn\.gate\.weight'):
         convert_sdtv2(broken)
 
     wrong = 'block4.1.mlp.fc1_conv.weight'
@@ -633,9 +637,9 @@ def test_missing_unexpected_misshaped_keys_are_errors():
 def test_spikformer_drops_only_unused_layernorms():
     sd = meta_state_dict(spikformer_table(64, 2, 'imagenet', 10))
     converted = convert_spikformer(sd)
-    assert converted.dropped_keys == sorted(
-        f'block.{j}.norm{n}.{leaf}' for j in range(2) for n in (1, 2)
-        for leaf in ('weight', 'bias'))
+    assert converted.dropped_keys == sorted(f'block.{j}.norm{n}.{leaf}'
+                                            for j in range(2) for n in (1, 2)
+                                            for leaf in ('weight', 'bias'))
     for extra in ('block.0.norm3.weight', 'block.1.norm1.running_mean',
                   'norm.weight'):
         with pytest.raises(CheckpointMismatchError, match=extra):
@@ -647,9 +651,13 @@ def test_spikformer_drops_only_unused_layernorms():
 # ---------------------------------------------------------------------------
 def _official_file(tmp_path, sd, **extra):
     path = str(tmp_path / 'official.pth')
-    torch.save({'model': sd, 'epoch': 299,
-                'args': argparse.Namespace(model='metaspikformer_8_512'),
-                **extra}, path)
+    torch.save(
+        {
+            'model': sd,
+            'epoch': 299,
+            'args': argparse.Namespace(model='metaspikformer_8_512'),
+            **extra
+        }, path)
     return path
 
 
@@ -670,8 +678,13 @@ def test_cli_writes_weights_only_checkpoint(tmp_path, capsys):
 
     # A bad checkpoint: error status, message, and nothing written.
     bad = str(tmp_path / 'bad.pth')
-    torch.save({'model': {k: v for k, v in sd.items()
-                          if k != 'ConvBlock2_2.0.bn2.weight'}}, bad)
+    torch.save(
+        {
+            'model': {
+                k: v
+                for k, v in sd.items() if k != 'ConvBlock2_2.0.bn2.weight'
+            }
+        }, bad)
     dst2 = tmp_path / 'out2.pth'
     assert run_cli('sdtv2', [bad, str(dst2)]) == 1
     assert 'ConvBlock2_2.0.bn2.weight' in capsys.readouterr().err
@@ -701,9 +714,11 @@ def test_pretrained_init_cfg_loads_converted_file(tmp_path, kind):
     else:
         sd = random_state_dict(spikformer_table(64, 2, 'imagenet', 10))
         backbone_cls = partial(Spikformer, T=2)
-    converted = convert_file(kind, _official_file(tmp_path, sd),
-                             str(tmp_path / 'converted.pth'),
-                             safe_types=[argparse.Namespace])
+    converted = convert_file(
+        kind,
+        _official_file(tmp_path, sd),
+        str(tmp_path / 'converted.pth'),
+        safe_types=[argparse.Namespace])
     path = str(tmp_path / 'converted.pth')
 
     def build(prefix):
@@ -729,8 +744,11 @@ def test_mmpretrain_classifier_loads_converted_file(tmp_path):
     init_default_scope('mmpretrain')
     sd = random_state_dict(sdtv2_table(SMALL_DIMS, 10, kd=True), seed=2)
     dst = str(tmp_path / 'converted.pth')
-    converted = convert_file('sdtv2', _official_file(tmp_path, sd), dst,
-                             safe_types=[argparse.Namespace])
+    converted = convert_file(
+        'sdtv2',
+        _official_file(tmp_path, sd),
+        dst,
+        safe_types=[argparse.Namespace])
     model = MODELS.build(
         dict(
             type='ImageClassifier',

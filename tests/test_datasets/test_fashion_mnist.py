@@ -21,14 +21,14 @@ def make_source(root, num_train=6, num_test=4, seed=0):
     rng = np.random.default_rng(seed)
     os.makedirs(root, exist_ok=True)
     arrays = {}
-    for split, prefix, num in (('train', 'train', num_train),
-                               ('test', 't10k', num_test)):
+    for split, prefix, num in (('train', 'train', num_train), ('test', 't10k',
+                                                               num_test)):
         images = rng.integers(0, 256, (num, 28, 28), dtype=np.uint8)
         labels = rng.integers(0, 10, num, dtype=np.uint8)
-        write_idx_ubyte(osp.join(root, f'{prefix}-images-idx3-ubyte.gz'),
-                        images)
-        write_idx_ubyte(osp.join(root, f'{prefix}-labels-idx1-ubyte.gz'),
-                        labels)
+        write_idx_ubyte(
+            osp.join(root, f'{prefix}-images-idx3-ubyte.gz'), images)
+        write_idx_ubyte(
+            osp.join(root, f'{prefix}-labels-idx1-ubyte.gz'), labels)
         arrays[split] = (images, labels)
     return arrays
 
@@ -79,14 +79,15 @@ def test_idx_round_trip(tmp_path):
 
 
 def test_missing_dir_and_file(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match='apt-get install dataset-fashion-mnist'):
+    with pytest.raises(
+            FileNotFoundError, match='apt-get install dataset-fashion-mnist'):
         load_fashion_mnist('train', source=str(tmp_path / 'nowhere'))
     make_source(str(tmp_path / 'src'))
     os.remove(tmp_path / 'src' / 't10k-labels-idx1-ubyte.gz')
     load_fashion_mnist('train', source=str(tmp_path / 'src'))  # still fine
-    with pytest.raises(FileNotFoundError,
-                       match='t10k-labels-idx1-ubyte.gz.*--source DIR'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='t10k-labels-idx1-ubyte.gz.*--source DIR'):
         load_fashion_mnist('test', source=str(tmp_path / 'src'))
     with pytest.raises(ValueError, match="'train' or 'test'"):
         load_fashion_mnist('val', source=str(tmp_path / 'src'))
@@ -103,8 +104,9 @@ def test_corrupted_files(tmp_path):
         load_fashion_mnist('train', source=str(src))
     # Truncated data.
     with gzip.open(images_gz, 'wb') as f:
-        f.write(IMAGES_MAGIC.to_bytes(4, 'big') + b''.join(
-            d.to_bytes(4, 'big') for d in (6, 28, 28)) + bytes(100))
+        f.write(
+            IMAGES_MAGIC.to_bytes(4, 'big') +
+            b''.join(d.to_bytes(4, 'big') for d in (6, 28, 28)) + bytes(100))
     with pytest.raises(ValueError, match='truncated'):
         load_fashion_mnist('train', source=str(src))
     # Not gzip at all.
@@ -148,14 +150,12 @@ def test_convert_cache_and_stale_files(tmp_path):
     stamp = os.stat(osp.join(out, 'train', '00000.png')).st_mtime_ns
     again = convert_fashion_mnist_cls(out, source=src)
     assert again['cached']
-    assert os.stat(osp.join(out, 'train',
-                            '00000.png')).st_mtime_ns == stamp
+    assert os.stat(osp.join(out, 'train', '00000.png')).st_mtime_ns == stamp
     # Fewer images: rewritten, and the now unlisted PNGs are gone.
     fewer = convert_fashion_mnist_cls(out, source=src, num_train=2)
     assert not fewer['cached']
-    assert sorted(os.listdir(osp.join(out, 'train'))) == [
-        '00000.png', '00001.png'
-    ]
+    assert sorted(os.listdir(osp.join(out,
+                                      'train'))) == ['00000.png', '00001.png']
     with open(osp.join(out, 'meta.json')) as f:
         meta = json.load(f)
     assert meta['complete'] and meta['params']['num_train'] == 2
@@ -170,19 +170,17 @@ def test_convert_bad_args(tmp_path):
     src = str(tmp_path / 'src')
     make_source(src, num_train=6, num_test=4)
     with pytest.raises(ValueError, match='exceeds'):
-        convert_fashion_mnist_cls(str(tmp_path / 'o'), source=src,
-                                  num_train=7)
+        convert_fashion_mnist_cls(str(tmp_path / 'o'), source=src, num_train=7)
     with pytest.raises(ValueError, match='num_test'):
-        convert_fashion_mnist_cls(str(tmp_path / 'o'), source=src,
-                                  num_test=-1)
+        convert_fashion_mnist_cls(str(tmp_path / 'o'), source=src, num_test=-1)
     with pytest.raises(FileNotFoundError, match='--source'):
-        convert_fashion_mnist_cls(str(tmp_path / 'o2'),
-                                  source=str(tmp_path / 'missing'))
+        convert_fashion_mnist_cls(
+            str(tmp_path / 'o2'), source=str(tmp_path / 'missing'))
     assert not osp.exists(tmp_path / 'o2')
     # Someone else's images are not overwritten.
     os.makedirs(tmp_path / 'foreign' / 'train')
-    Image.fromarray(np.zeros((4, 4), np.uint8)).save(
-        tmp_path / 'foreign' / 'train' / 'cat.png')
+    Image.fromarray(np.zeros(
+        (4, 4), np.uint8)).save(tmp_path / 'foreign' / 'train' / 'cat.png')
     with pytest.raises(FileExistsError, match='did not write'):
         convert_fashion_mnist_cls(str(tmp_path / 'foreign'), source=src)
 

@@ -7,10 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spikedet.datasets.fashion_mnist import (load_fashion_mnist,
-                                             write_idx_ubyte)
-from spikedet.datasets.fashion_scenes import (SCENE_CLASSES,
-                                              SCENE_SEG_CLASSES,
+from spikedet.datasets.fashion_mnist import load_fashion_mnist, write_idx_ubyte
+from spikedet.datasets.fashion_scenes import (SCENE_CLASSES, SCENE_SEG_CLASSES,
                                               SCENE_SEG_PALETTE,
                                               generate_fashion_scenes,
                                               resize_bilinear_uint8)
@@ -52,8 +50,8 @@ def test_constants():
 
 def test_resize_bilinear_uint8():
     const = np.full((5, 7, 3), 77, np.uint8)
-    np.testing.assert_array_equal(resize_bilinear_uint8(const, 13, 4),
-                                  np.full((13, 4, 3), 77, np.uint8))
+    np.testing.assert_array_equal(
+        resize_bilinear_uint8(const, 13, 4), np.full((13, 4, 3), 77, np.uint8))
     img = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
     np.testing.assert_array_equal(resize_bilinear_uint8(img, 28, 28), img)
     # Upscaling agrees with PIL's bilinear filter up to rounding (8-bit
@@ -72,8 +70,8 @@ def test_coco_annotations(fashion_scenes_root, split, num):
     coco = load_coco(root, split)
     from pycocotools import mask as mask_utils
     assert len(coco.getImgIds()) == num
-    assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(
-        SCENE_CLASSES)
+    assert [c['name']
+            for c in coco.loadCats(coco.getCatIds())] == list(SCENE_CLASSES)
     anns = coco.loadAnns(coco.getAnnIds())
     assert len(anns) >= num  # every scene keeps at least its top item
     for ann in anns:
@@ -128,8 +126,12 @@ def test_items_come_from_the_right_split(fashion_scenes_root):
 def test_val_uses_test_items_by_construction(tmp_path, split_source):
     """With a source whose train and test splits have disjoint classes, the
     classes found in each scene split reveal which split it was drawn from."""
-    generate_fashion_scenes(str(tmp_path), num_train=6, num_val=6,
-                            img_size=48, source=split_source)
+    generate_fashion_scenes(
+        str(tmp_path),
+        num_train=6,
+        num_val=6,
+        img_size=48,
+        source=split_source)
     for split, allowed in (('train', range(0, 5)), ('val', range(5, 10))):
         coco = load_coco(str(tmp_path), split)
         cats = {a['category_id'] - 1 for a in coco.loadAnns(coco.getAnnIds())}
@@ -155,6 +157,8 @@ def test_deterministic_and_hash_recorded(tmp_path):
         name = f'annotations/instances_{split}.json'
         assert _sha256(osp.join(a, name)) == _sha256(osp.join(b, name))
         assert _sha256(osp.join(a, name)) != _sha256(osp.join(c, name))
+        assert (meta_c['splits'][split]['ann_sha256']
+                != meta_a['splits'][split]['ann_sha256'])
         # meta.json records the hash of the file that was written.
         assert meta_a['splits'][split]['ann_sha256'] == _sha256(
             osp.join(a, name))
@@ -224,10 +228,10 @@ def test_bad_arguments(tmp_path):
 
 
 def test_mmdet_coco_dataset(fashion_scenes_root):
+    from mmcv.transforms import LoadImageFromFile
     from mmdet.datasets import CocoDataset
     from mmdet.datasets.transforms import LoadAnnotations
     from mmengine.dataset import Compose
-    from mmcv.transforms import LoadImageFromFile
 
     for split, num in (('train', 8), ('val', 4)):
         dataset = CocoDataset(
@@ -267,8 +271,8 @@ def test_mmseg_dataset(fashion_scenes_root):
             img_suffix='.png',
             seg_map_suffix='.png',
             reduce_zero_label=False,
-            metainfo=dict(classes=SCENE_SEG_CLASSES,
-                          palette=SCENE_SEG_PALETTE),
+            metainfo=dict(
+                classes=SCENE_SEG_CLASSES, palette=SCENE_SEG_PALETTE),
             pipeline=[])
         assert len(dataset) == num
         assert dataset.metainfo['classes'] == SCENE_SEG_CLASSES
@@ -298,14 +302,17 @@ def test_mmdet_coco_metric_on_ground_truth(fashion_scenes_root):
     for img_id in coco.getImgIds():
         anns = coco.loadAnns(coco.getAnnIds(imgIds=img_id))
         xywh = torch.tensor([a['bbox'] for a in anns], dtype=torch.float32)
-        samples.append(dict(
-            img_id=img_id, ori_shape=(64, 64),
-            pred_instances=dict(
-                bboxes=torch.cat([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1),
-                scores=torch.ones(len(anns)),
-                labels=torch.tensor([a['category_id'] - 1 for a in anns]),
-                masks=torch.from_numpy(
-                    np.stack([coco.annToMask(a) for a in anns])).bool())))
+        samples.append(
+            dict(
+                img_id=img_id,
+                ori_shape=(64, 64),
+                pred_instances=dict(
+                    bboxes=torch.cat([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]],
+                                     1),
+                    scores=torch.ones(len(anns)),
+                    labels=torch.tensor([a['category_id'] - 1 for a in anns]),
+                    masks=torch.from_numpy(
+                        np.stack([coco.annToMask(a) for a in anns])).bool())))
     metric.process({}, samples)
     results = metric.evaluate(len(samples))
     assert results['coco/bbox_mAP'] == pytest.approx(1.0)

@@ -118,8 +118,8 @@ def _write_config(path: str, data_root: str) -> None:
             """))
 
 
-@pytest.mark.skipif(torch.cuda.is_available(),
-                    reason='checks the CPU (gloo) path')
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason='checks the CPU (gloo) path')
 def test_two_process_training_keeps_ranks_in_sync(tmp_path):
     data_root = str(tmp_path / 'images')
     _write_images(data_root)
@@ -143,9 +143,13 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path):
         cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
 
-    dumps = {(tag, rank): torch.load(
-        osp.join(work_dir, f'{tag}_rank{rank}.pth'), weights_only=True)
-             for tag in ('init', 'final') for rank in (0, 1)}
+    dumps = {
+        (tag, rank):
+        torch.load(
+            osp.join(work_dir, f'{tag}_rank{rank}.pth'), weights_only=True)
+        for tag in ('init', 'final')
+        for rank in (0, 1)
+    }
     for dump in dumps.values():
         assert dump['wrapper'] == 'MMDistributedDataParallel'
         assert dump['world_size'] == 2

@@ -94,8 +94,7 @@ def _runner(work_dir: str, max_iters: int, resume_from: str = None) -> Runner:
                 end=N + M),
         ],
         default_hooks=dict(
-            checkpoint=dict(
-                type='CheckpointHook', interval=N, by_epoch=False),
+            checkpoint=dict(type='CheckpointHook', interval=N, by_epoch=False),
             logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=[_IterRecorder()],
         randomness=dict(seed=0),

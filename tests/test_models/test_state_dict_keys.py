@@ -24,9 +24,12 @@ DATA = osp.join(osp.dirname(osp.abspath(__file__)), 'state_dict_keys.json')
 #: name -> (class, kwargs) of every architecture whose keys are pinned.
 MODELS = {
     **{
-        f'MetaSpikeFormer-{arch}-last_stride{s}':
-        ('MetaSpikeFormer', dict(arch=arch, last_stride=s))
-        for arch in ('15m', '31m', '55m') for s in (1, 2)
+        f'MetaSpikeFormer-{arch}-last_stride{s}': ('MetaSpikeFormer',
+                                                   dict(
+                                                       arch=arch,
+                                                       last_stride=s))
+        for arch in ('15m', '31m', '55m')
+        for s in (1, 2)
     },
     'MetaSpikeFormer-15m-events':
     ('MetaSpikeFormer', dict(arch='15m', in_channels=2)),
@@ -34,8 +37,8 @@ MODELS = {
         f'Spikformer-{arch}': ('Spikformer', dict(arch=arch))
         for arch in ('8-384', '8-512', '10-512', '8-768', '4-384')
     },
-    'Spikformer-8-384-pyramid':
-    ('Spikformer', dict(arch='8-384', simple_pyramid=True)),
+    'Spikformer-8-384-pyramid': ('Spikformer',
+                                 dict(arch='8-384', simple_pyramid=True)),
     'SpikingClsHead-distill':
     ('SpikingClsHead',
      dict(num_classes=1000, in_channels=640, with_distill=True)),
@@ -47,18 +50,23 @@ MODELS = {
 #: module docstring).
 FPN = {
     'SpikingFPN':
-    ('SpikingFPN', dict(in_channels=[64, 128, 256, 360], out_channels=32,
-                        num_outs=5, T=1)),
-    'SpikingFPN-extra-convs':
-    ('SpikingFPN', dict(in_channels=[64, 128, 256, 360], out_channels=32,
-                        num_outs=5, T=1, add_extra_convs='on_input',
-                        norm_cfg=None)),
+    ('SpikingFPN',
+     dict(in_channels=[64, 128, 256, 360], out_channels=32, num_outs=5, T=1)),
+    'SpikingFPN-extra-convs': ('SpikingFPN',
+                               dict(
+                                   in_channels=[64, 128, 256, 360],
+                                   out_channels=32,
+                                   num_outs=5,
+                                   T=1,
+                                   add_extra_convs='on_input',
+                                   norm_cfg=None)),
     'SpikingFPNHead': ('SpikingFPNHead',
-                       dict(in_channels=[64, 64, 64, 64],
-                            in_index=[0, 1, 2, 3],
-                            feature_strides=[4, 8, 16, 32],
-                            channels=32,
-                            num_classes=5)),
+                       dict(
+                           in_channels=[64, 64, 64, 64],
+                           in_index=[0, 1, 2, 3],
+                           feature_strides=[4, 8, 16, 32],
+                           channels=32,
+                           num_classes=5)),
 }
 
 
@@ -88,9 +96,9 @@ def load_pinned() -> dict:
 def test_keys_and_shapes_unchanged(name):
     pinned = load_pinned()['digests'][name]
     shapes = key_shapes(build(name, MODELS))
-    assert (len(shapes), digest(shapes)) == (pinned['num_keys'],
-                                             pinned['sha256']), (
-        f'{name}: the state-dict keys or shapes changed ({len(shapes)} keys '
+    assert (len(shapes), digest(shapes)) == (
+        pinned['num_keys'], pinned['sha256']
+    ), (f'{name}: the state-dict keys or shapes changed ({len(shapes)} keys '
         f"now, {pinned['num_keys']} pinned). Converted checkpoints and the "
         'converters depend on them: keep the module names.')
 
@@ -108,8 +116,8 @@ def test_fpn_loads_the_old_nested_layout(name):
     for k, shape in old:
         flat = k.replace('.conv.conv.', '.conv.').replace('.conv.bn.', '.bn.')
         assert flat in new and new[flat] == tuple(shape), k
-        state[k] = torch.randint(1, 100, shape, generator=gen).to(
-            model.state_dict()[flat].dtype)
+        state[k] = torch.randint(
+            1, 100, shape, generator=gen).to(model.state_dict()[flat].dtype)
     model.load_state_dict(dict(state), strict=True)
     loaded = model.state_dict()
     for k, v in state.items():
@@ -126,8 +134,8 @@ def write() -> None:
                             for n in sorted(MODELS))
         },
         fpn_keys={
-            name: [[k, list(v)] for k, v in key_shapes(build(name,
-                                                             FPN)).items()]
+            name: [[k, list(v)]
+                   for k, v in key_shapes(build(name, FPN)).items()]
             for name in sorted(FPN)
         })
     with open(DATA, 'w') as f:

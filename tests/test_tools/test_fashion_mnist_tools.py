@@ -48,7 +48,8 @@ def test_converter_scenes_and_cls(tmp_path, converter, capsys):
 
 def test_converter_missing_source(tmp_path, converter, capsys):
     assert converter.main([
-        'scenes', '--out-dir', str(tmp_path / 'o'), '--source',
+        'scenes', '--out-dir',
+        str(tmp_path / 'o'), '--source',
         str(tmp_path / 'missing')
     ]) == 1
     err = capsys.readouterr().err

@@ -42,8 +42,10 @@ def randomize_bn(model):
 
 @pytest.mark.parametrize('config,channels,expected', [
     (CLS, 1, ['model.backbone.deploy', 'model.head.deploy']),
-    (SEG, 3, ['model.backbone.deploy', 'model.neck.deploy',
-              'model.decode_head.deploy']),
+    (SEG, 3, [
+        'model.backbone.deploy', 'model.neck.deploy',
+        'model.decode_head.deploy'
+    ]),
     (DET, 3, ['model.backbone.deploy', 'model.neck.deploy']),
 ])
 def test_reparameterize_end_to_end(tool, tmp_path, capsys, config, channels,

@@ -39,8 +39,8 @@ class _ToyModel(BaseModel):
     def forward(self, inputs, labels=None, mode='tensor'):
         out = self.bn(self.fc(torch.stack(inputs)))
         if mode == 'loss':
-            return dict(loss=nn.functional.cross_entropy(
-                out, torch.as_tensor(labels)))
+            return dict(
+                loss=nn.functional.cross_entropy(out, torch.as_tensor(labels)))
         return out
 
 
@@ -63,7 +63,9 @@ class _NumpyMetric(BaseMetric):
 
     def compute_metrics(self, results):
         return dict(
-            mIoU=np.float64(0.5), aAcc=np.float32(0.25), n=np.int64(3),
+            mIoU=np.float64(0.5),
+            aAcc=np.float32(0.25),
+            n=np.int64(3),
             per_class=np.array([0.5, 0.25]))
 
 
@@ -106,9 +108,7 @@ def runner_ckpts(tmp_path_factory):
             dict(type='MultiStepLR', milestones=[3], by_epoch=False),
             dict(type='PolyLR', eta_min=0, by_epoch=False, end=4),
             dict(
-                type='OneCycleLR',
-                eta_max=1e-2,
-                total_steps=4,
+                type='OneCycleLR', eta_max=1e-2, total_steps=4,
                 by_epoch=False),
         ],
         default_hooks=dict(
@@ -201,8 +201,7 @@ def test_numpy1_names_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    'payload',
-    [
+    'payload', [
         _Payload(os.system, 'touch {marker}'),
         _Payload(eval, "open('{marker}', 'w')"),
         _Payload(getattr, HistoryBuffer, '__init__'),
@@ -221,8 +220,7 @@ def test_untrusted_globals_rejected(tmp_path, payload):
         payload.args = tuple(
             a.format(marker=marker) if isinstance(a, str) else a
             for a in payload.args)
-    path = _save(dict(state_dict={'w': torch.ones(1)}, meta=payload),
-                 tmp_path)
+    path = _save(dict(state_dict={'w': torch.ones(1)}, meta=payload), tmp_path)
     with pytest.raises(pickle.UnpicklingError):
         _load_checkpoint(path, map_location='cpu')
     with pytest.raises(pickle.UnpicklingError):
@@ -246,17 +244,16 @@ def test_import_spikedet_enables_loading(runner_ckpts):
     spikedet`` is lazy: it registers the safe globals when mmengine's Runner
     is already loaded (a config's ``custom_imports``), otherwise spikedet's
     models and tools do."""
-    script = (
-        'import pickle, sys, torch\n'
-        'import mmengine.runner\n'
-        'try:\n'
-        '    torch.load(sys.argv[1])\n'
-        "    sys.exit('loaded without spikedet')\n"
-        'except pickle.UnpicklingError as e:\n'
-        "    assert 'Weights only load failed' in str(e), e\n"
-        'import spikedet\n'
-        "ckpt = torch.load(sys.argv[1])\n"
-        "print('iter', ckpt['meta']['iter'])\n")
+    script = ('import pickle, sys, torch\n'
+              'import mmengine.runner\n'
+              'try:\n'
+              '    torch.load(sys.argv[1])\n'
+              "    sys.exit('loaded without spikedet')\n"
+              'except pickle.UnpicklingError as e:\n'
+              "    assert 'Weights only load failed' in str(e), e\n"
+              'import spikedet\n'
+              "ckpt = torch.load(sys.argv[1])\n"
+              "print('iter', ckpt['meta']['iter'])\n")
     proc = subprocess.run([sys.executable, '-c', script, runner_ckpts['last']],
                           cwd=REPO,
                           capture_output=True,

@@ -31,7 +31,8 @@ def test_pytorch_launcher_needs_torchrun_env(monkeypatch):
 
 
 @no_cuda
-@pytest.mark.parametrize('env_cfg', [None, dict(dist_cfg=dict(backend='nccl'))])
+@pytest.mark.parametrize('env_cfg',
+                         [None, dict(dist_cfg=dict(backend='nccl'))])
 def test_gloo_group_and_cpu_wrapper(monkeypatch, env_cfg):
     """A one-process torchrun environment: the gloo group is started and the
     DDP wrapper gets no GPU device ids."""

@@ -4,8 +4,7 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from spikedet.utils.setup_env import (check_data_paths,
-                                      check_pretrained_paths,
+from spikedet.utils.setup_env import (check_data_paths, check_pretrained_paths,
                                       register_config_scope)
 
 
@@ -35,19 +34,18 @@ def test_check_data_paths(tmp_path):
     with pytest.raises(FileNotFoundError, match='val.json'):
         check_data_paths(cfg, ('train_dataloader', 'val_dataloader'))
     cfg.train_dataloader.dataset.dataset.data_prefix.img = 'nope/'
-    with pytest.raises(FileNotFoundError,
-                       match=r'train_dataloader.*data_prefix.img'):
+    with pytest.raises(
+            FileNotFoundError, match=r'train_dataloader.*data_prefix.img'):
         check_data_paths(cfg, ('train_dataloader', ))
 
 
 def test_check_pretrained_paths(tmp_path):
     ckpt = tmp_path / 'w.pth'
     model = dict(
-        backbone=dict(
-            init_cfg=dict(type='Pretrained', checkpoint=str(ckpt))),
+        backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=str(ckpt))),
         neck=[dict(init_cfg=dict(type='Xavier'))])
-    with pytest.raises(FileNotFoundError,
-                       match='model.backbone.init_cfg=None'):
+    with pytest.raises(
+            FileNotFoundError, match='model.backbone.init_cfg=None'):
         check_pretrained_paths(Config(dict(model=model)))
     ckpt.write_bytes(b'')
     check_pretrained_paths(Config(dict(model=model)))
@@ -59,13 +57,14 @@ def test_check_pretrained_paths(tmp_path):
 def test_train_headline_config_without_coco_is_clear(tmp_path):
     """The headline command parses and builds its config, then stops with a
     clear message because data/coco is not there."""
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py',
-         'configs/mask_rcnn_spikeformer_coco.py', '--work-dir',
-         str(tmp_path), '--cfg-options', 'train_dataloader.dataset.'
-         f'data_root={tmp_path}/coco/'],
-        capture_output=True,
-        text=True)
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py',
+        'configs/mask_rcnn_spikeformer_coco.py', '--work-dir',
+        str(tmp_path), '--cfg-options', 'train_dataloader.dataset.'
+        f'data_root={tmp_path}/coco/'
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0
     assert 'FileNotFoundError' in proc.stderr
     assert f"data_root '{tmp_path}/coco/' does not exist" in proc.stderr

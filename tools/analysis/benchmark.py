@@ -57,8 +57,7 @@ RESULT_KEYS = ('variant', 'T', 'backend', 'params_m', 'train_step_s',
                'train_step_s_all', 'train_cpu_s', 'train_peak_mib',
                'train_mem_increase_mib', 'infer_latency_ms',
                'infer_latency_ms_all', 'infer_cpu_ms', 'infer_images_per_s',
-               'infer_peak_mib', 'infer_mem_increase_mib', 'mem_kind',
-               'error')
+               'infer_peak_mib', 'infer_mem_increase_mib', 'mem_kind', 'error')
 RATIO_KEYS = ('variant', 'T', 'train_speedup', 'train_cpu_speedup',
               'train_peak_ratio', 'train_increase_ratio', 'infer_speedup',
               'infer_cpu_speedup', 'infer_peak_ratio', 'infer_increase_ratio')
@@ -70,46 +69,73 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'spikedet config for several neuron backends and deploy mode.')
     parser.add_argument('config', help='mmpretrain, mmdet or mmseg config')
     parser.add_argument(
-        '--T', type=int, nargs='+', default=None,
+        '--T',
+        type=int,
+        nargs='+',
+        default=None,
         help="time steps (e.g. '--T 1 4'); default: the config's")
     parser.add_argument(
-        '--variants', nargs='+', choices=VARIANTS, default=list(VARIANTS),
+        '--variants',
+        nargs='+',
+        choices=VARIANTS,
+        default=list(VARIANTS),
         help='variants to measure (default: all); ratios need torch')
     parser.add_argument(
         '--batch-size', type=int, default=2, help='images per step')
     parser.add_argument(
-        '--shape', type=int, nargs='+', default=[224, 224],
+        '--shape',
+        type=int,
+        nargs='+',
+        default=[224, 224],
         help='input size: H W, or one number for a square (default 224)')
     parser.add_argument(
         '--steps', type=int, default=3, help='timed steps per repeat')
     parser.add_argument(
-        '--repeats', type=int, default=1,
+        '--repeats',
+        type=int,
+        default=1,
         help='repeats of --steps steps; the median is reported')
     parser.add_argument(
-        '--warmup', type=int, default=1,
+        '--warmup',
+        type=int,
+        default=1,
         help='untimed steps first (compile needs at least 1)')
     parser.add_argument(
-        '--phases', nargs='+', choices=('train', 'infer'),
-        default=['train', 'infer'], help='what to measure')
+        '--phases',
+        nargs='+',
+        choices=('train', 'infer'),
+        default=['train', 'infer'],
+        help='what to measure')
     parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu',
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
         help="'cpu' or 'cuda[:N]' (default: cuda if available)")
     parser.add_argument(
-        '--threads', type=int, default=None,
+        '--threads',
+        type=int,
+        default=None,
         help='torch CPU threads (default: torch.get_num_threads())')
     parser.add_argument(
-        '--isolate', action=argparse.BooleanOptionalAction, default=None,
+        '--isolate',
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help='one fresh process per variant and phase (default: on for '
         'CPU, where peak RSS cannot be reset; off for CUDA)')
     parser.add_argument(
-        '--compile-cfg', nargs='+', action=DictAction, default={},
+        '--compile-cfg',
+        nargs='+',
+        action=DictAction,
+        default={},
         help="torch.compile options of the compile variant, e.g. "
         "'backend=aot_eager' (default: torch.compile's defaults)")
     parser.add_argument(
-        '--checkpoint', help='weights to load (spike rates, and so the '
+        '--checkpoint',
+        help='weights to load (spike rates, and so the '
         'cost of sparse paths, depend on them)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value pairs')
     parser.add_argument('--out', help='also write the report to this JSON')
     args = parser.parse_args(argv)
@@ -211,11 +237,15 @@ def make_batch(scope: str, model: torch.nn.Module, batch_size: int,
     g = torch.Generator().manual_seed(0)
     channels = getattr(getattr(model, 'backbone', None), 'in_channels', 3)
     inputs = [
-        torch.randint(0, 256, (channels, H, W), generator=g,
-                      dtype=torch.uint8) for _ in range(batch_size)
+        torch.randint(
+            0, 256, (channels, H, W), generator=g, dtype=torch.uint8)
+        for _ in range(batch_size)
     ]
-    meta = dict(img_shape=(H, W), ori_shape=(H, W), pad_shape=(H, W),
-                scale_factor=(1., 1.))
+    meta = dict(
+        img_shape=(H, W),
+        ori_shape=(H, W),
+        pad_shape=(H, W),
+        scale_factor=(1., 1.))
     samples = []
     for i in range(batch_size):
         if scope == 'mmpretrain':
@@ -237,8 +267,7 @@ def make_batch(scope: str, model: torch.nn.Module, batch_size: int,
             wh = (torch.rand(n, 2, generator=g) * 0.4 + 0.1) * torch.tensor(
                 [W, H])
             boxes = torch.cat([xy, xy + wh], 1)
-            inst = InstanceData(
-                bboxes=boxes, labels=torch.arange(n) % 2)
+            inst = InstanceData(bboxes=boxes, labels=torch.arange(n) % 2)
             masks = np.zeros((n, H, W), dtype=np.uint8)
             for k, (x1, y1, x2, y2) in enumerate(boxes.int().tolist()):
                 masks[k, y1:y2, x1:x2] = 1
@@ -254,8 +283,7 @@ def make_batch(scope: str, model: torch.nn.Module, batch_size: int,
 # -- one variant in one process -----------------------------------------------
 def _peak_rss_mib() -> float:
     scale = 1 if sys.platform == 'darwin' else 1024  # Linux: KiB
-    return resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def _current_rss_mib() -> float:
@@ -267,7 +295,10 @@ def _current_rss_mib() -> float:
         return _peak_rss_mib()
 
 
-def build_variant(config: str, variant: str, T: int, device: str,
+def build_variant(config: str,
+                  variant: str,
+                  T: int,
+                  device: str,
                   checkpoint: Optional[str] = None,
                   cfg_options: Optional[dict] = None):
     """Build the config's model for ``variant`` at ``T`` steps.
@@ -298,8 +329,7 @@ def build_variant(config: str, variant: str, T: int, device: str,
             f'{len(missed)} of {len(neurons)} neurons did not get '
             f"backend={backend!r} from the config's neuron_cfg.")
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu',
-                        logger='silent')
+        load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model = revert_sync_batchnorm(model).to(device)
     return model, scope, backend
 
@@ -318,13 +348,20 @@ def _median_step(fn, steps: int, repeats: int, warmup: int,
         means.append((time.perf_counter() - start) / steps)
         cpu.append((time.process_time() - cpu_start) / steps)
     return dict(
-        median=statistics.median(means), all=means,
-        cpu=statistics.median(cpu))
+        median=statistics.median(means), all=means, cpu=statistics.median(cpu))
 
 
-def measure(config: str, variant: str, T: int, phase: str, batch_size: int,
-            shape: Sequence[int], steps: int, repeats: int, warmup: int,
-            device: str, compile_cfg: Optional[dict] = None,
+def measure(config: str,
+            variant: str,
+            T: int,
+            phase: str,
+            batch_size: int,
+            shape: Sequence[int],
+            steps: int,
+            repeats: int,
+            warmup: int,
+            device: str,
+            compile_cfg: Optional[dict] = None,
             checkpoint: Optional[str] = None,
             cfg_options: Optional[dict] = None) -> Dict[str, Any]:
     """Measure one phase (``'train'`` or ``'infer'``) of one variant.
@@ -386,10 +423,15 @@ def measure(config: str, variant: str, T: int, phase: str, batch_size: int,
         peak = _peak_rss_mib()
         increase = max(0., peak - rss_before)
         kind = 'cpu peak RSS (getrusage maxrss)'
-    return dict(seconds=timing['median'], all=timing['all'],
-                cpu_seconds=timing['cpu'], peak_mib=peak,
-                increase_mib=increase, mem_kind=kind, backend=backend,
-                params_m=params)
+    return dict(
+        seconds=timing['median'],
+        all=timing['all'],
+        cpu_seconds=timing['cpu'],
+        peak_mib=peak,
+        increase_mib=increase,
+        mem_kind=kind,
+        backend=backend,
+        params_m=params)
 
 
 def measure_isolated(threads: int, **kwargs) -> Dict[str, Any]:
@@ -399,10 +441,14 @@ def measure_isolated(threads: int, **kwargs) -> Dict[str, Any]:
         with open(spec, 'w') as f:
             json.dump(kwargs, f)
         env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        proc = subprocess.run(
-            [sys.executable, osp.abspath(__file__), '--worker', spec, out,
-             str(threads)],
-            env=env, capture_output=True, text=True)
+        proc = subprocess.run([
+            sys.executable,
+            osp.abspath(__file__), '--worker', spec, out,
+            str(threads)
+        ],
+                              env=env,
+                              capture_output=True,
+                              text=True)
         if proc.returncode != 0 or not osp.isfile(out):
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
             raise RuntimeError('worker process failed: ' +
@@ -439,10 +485,17 @@ def run_variant(args: argparse.Namespace, variant: str,
         if phase == 'train' and variant == 'deploy':
             continue  # inference-only by design
         kwargs = dict(
-            config=args.config, variant=variant, T=T, phase=phase,
-            batch_size=args.batch_size, shape=list(args.shape),
-            steps=args.steps, repeats=args.repeats, warmup=args.warmup,
-            device=args.device, compile_cfg=dict(args.compile_cfg),
+            config=args.config,
+            variant=variant,
+            T=T,
+            phase=phase,
+            batch_size=args.batch_size,
+            shape=list(args.shape),
+            steps=args.steps,
+            repeats=args.repeats,
+            warmup=args.warmup,
+            device=args.device,
+            compile_cfg=dict(args.compile_cfg),
             checkpoint=args.checkpoint,
             cfg_options=dict(args.cfg_options or {}))
         try:
@@ -451,17 +504,18 @@ def run_variant(args: argparse.Namespace, variant: str,
             else:
                 r = measure(**kwargs)
         except Exception as e:
-            errors.append(f'{phase}: {type(e).__name__}: {e}'
-                          if not isinstance(e, RuntimeError) else
-                          f'{phase}: {e}')
+            errors.append(f'{phase}: {type(e).__name__}: {e}' if
+                          not isinstance(e, RuntimeError) else f'{phase}: {e}')
             continue
         row['backend'], row['params_m'] = r['backend'], r['params_m']
         row['mem_kind'] = r['mem_kind']
         if phase == 'train':
-            row.update(train_step_s=r['seconds'], train_step_s_all=r['all'],
-                       train_cpu_s=r['cpu_seconds'],
-                       train_peak_mib=r['peak_mib'],
-                       train_mem_increase_mib=r['increase_mib'])
+            row.update(
+                train_step_s=r['seconds'],
+                train_step_s_all=r['all'],
+                train_cpu_s=r['cpu_seconds'],
+                train_peak_mib=r['peak_mib'],
+                train_mem_increase_mib=r['increase_mib'])
         else:
             row.update(
                 infer_latency_ms=1000 * r['seconds'],
@@ -499,8 +553,7 @@ def ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                                             b['train_mem_increase_mib']),
                 infer_speedup=_ratio(b['infer_latency_ms'],
                                      r['infer_latency_ms']),
-                infer_cpu_speedup=_ratio(b['infer_cpu_ms'],
-                                         r['infer_cpu_ms']),
+                infer_cpu_speedup=_ratio(b['infer_cpu_ms'], r['infer_cpu_ms']),
                 infer_peak_ratio=_ratio(r['infer_peak_mib'],
                                         b['infer_peak_mib']),
                 infer_increase_ratio=_ratio(r['infer_mem_increase_mib'],
@@ -520,25 +573,24 @@ def format_report(args: argparse.Namespace, results: List[Dict],
         f'device: {args.device}, {args.threads} threads, batch '
         f'{args.batch_size}, input {args.shape[0]}x{args.shape[1]}, median '
         f'of {args.repeats} x {args.steps} steps (+{args.warmup} warm-up)',
-        f"memory: {', '.join(sorted(kinds)) or '-'}"
-        + (', one process per variant and phase' if args.isolate else ''),
+        f"memory: {', '.join(sorted(kinds)) or '-'}" +
+        (', one process per variant and phase' if args.isolate else ''),
         '',
         f"{'variant':<8} {'T':>2} {'train s':>8} {'cpu s':>7} "
         f"{'train MiB':>9} {'(+MiB)':>7} {'infer ms':>9} {'cpu ms':>8} "
         f"{'img/s':>7} {'infer MiB':>9} {'(+MiB)':>7}",
     ]
     for r in results:
-        lines.append(
-            f"{r['variant']:<8} {r['T']:>2} "
-            f"{_fmt(r['train_step_s'], '.3f'):>8} "
-            f"{_fmt(r['train_cpu_s'], '.3f'):>7} "
-            f"{_fmt(r['train_peak_mib'], '.0f'):>9} "
-            f"{_fmt(r['train_mem_increase_mib'], '.0f'):>7} "
-            f"{_fmt(r['infer_latency_ms'], '.1f'):>9} "
-            f"{_fmt(r['infer_cpu_ms'], '.1f'):>8} "
-            f"{_fmt(r['infer_images_per_s'], '.2f'):>7} "
-            f"{_fmt(r['infer_peak_mib'], '.0f'):>9} "
-            f"{_fmt(r['infer_mem_increase_mib'], '.0f'):>7}")
+        lines.append(f"{r['variant']:<8} {r['T']:>2} "
+                     f"{_fmt(r['train_step_s'], '.3f'):>8} "
+                     f"{_fmt(r['train_cpu_s'], '.3f'):>7} "
+                     f"{_fmt(r['train_peak_mib'], '.0f'):>9} "
+                     f"{_fmt(r['train_mem_increase_mib'], '.0f'):>7} "
+                     f"{_fmt(r['infer_latency_ms'], '.1f'):>9} "
+                     f"{_fmt(r['infer_cpu_ms'], '.1f'):>8} "
+                     f"{_fmt(r['infer_images_per_s'], '.2f'):>7} "
+                     f"{_fmt(r['infer_peak_mib'], '.0f'):>9} "
+                     f"{_fmt(r['infer_mem_increase_mib'], '.0f'):>7}")
     if rel:
         lines += [
             '', 'relative to torch (speed-up = torch time / time, wall and '
@@ -548,21 +600,21 @@ def format_report(args: argparse.Namespace, results: List[Dict],
             f"{'infer mem':>9} {'(+mem)':>7}"
         ]
         for q in rel:
-            lines.append(
-                f"{q['variant']:<8} {q['T']:>2} "
-                f"{_fmt(q['train_speedup'], '.2f'):>8} "
-                f"{_fmt(q['train_cpu_speedup'], '.2f'):>6} "
-                f"{_fmt(q['train_peak_ratio'], '.2f'):>9} "
-                f"{_fmt(q['train_increase_ratio'], '.2f'):>7} "
-                f"{_fmt(q['infer_speedup'], '.2f'):>8} "
-                f"{_fmt(q['infer_cpu_speedup'], '.2f'):>6} "
-                f"{_fmt(q['infer_peak_ratio'], '.2f'):>9} "
-                f"{_fmt(q['infer_increase_ratio'], '.2f'):>7}")
+            lines.append(f"{q['variant']:<8} {q['T']:>2} "
+                         f"{_fmt(q['train_speedup'], '.2f'):>8} "
+                         f"{_fmt(q['train_cpu_speedup'], '.2f'):>6} "
+                         f"{_fmt(q['train_peak_ratio'], '.2f'):>9} "
+                         f"{_fmt(q['train_increase_ratio'], '.2f'):>7} "
+                         f"{_fmt(q['infer_speedup'], '.2f'):>8} "
+                         f"{_fmt(q['infer_cpu_speedup'], '.2f'):>6} "
+                         f"{_fmt(q['infer_peak_ratio'], '.2f'):>9} "
+                         f"{_fmt(q['infer_increase_ratio'], '.2f'):>7}")
     failed = [r for r in results if r['error']]
     if failed:
         lines.append('')
-        lines += [f"failed: {r['variant']} T={r['T']}: {r['error']}"
-                  for r in failed]
+        lines += [
+            f"failed: {r['variant']} T={r['T']}: {r['error']}" for r in failed
+        ]
     return '\n'.join(lines)
 
 
@@ -582,10 +634,17 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     rel = ratios(results)
     print(format_report(args, results, rel))
     report = dict(
-        config=args.config, device=args.device, threads=args.threads,
-        batch_size=args.batch_size, shape=list(args.shape), steps=args.steps,
-        repeats=args.repeats, warmup=args.warmup, isolate=args.isolate,
-        results=results, ratios=rel)
+        config=args.config,
+        device=args.device,
+        threads=args.threads,
+        batch_size=args.batch_size,
+        shape=list(args.shape),
+        steps=args.steps,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        isolate=args.isolate,
+        results=results,
+        ratios=rel)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(report, f, indent=2)

@@ -37,62 +37,115 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='Firing rates, SOPs, FLOPs and energy per image of a '
         'spikedet model.')
     p.add_argument('config', help='config file')
-    p.add_argument('checkpoint', nargs='?', help='checkpoint (optional; '
-                   'without one the weights are random and firing rates '
-                   'mean nothing)')
-    p.add_argument('--num-images', type=int, default=8,
-                   help='images to average over (default 8)')
-    p.add_argument('--batch-size', type=int, default=None,
-                   help='images per forward (default: the test dataloader '
-                   "'s, 1 with --random-input)")
-    p.add_argument('--random-input', action='store_true',
-                   help='feed random images instead of the test dataloader')
-    p.add_argument('--input-shape', type=int, nargs=3, default=None,
-                   metavar=('C', 'H', 'W'),
-                   help='shape of random images (default 3 224 224, or the '
-                   "backbone's in_channels)")
-    p.add_argument('--mode', choices=['predict', 'tensor', 'feat'],
-                   default='predict',
-                   help="forward path: the model's predict (default), its "
-                   "raw 'tensor' forward, or 'feat' (extract_feat only)")
-    p.add_argument('--scope', default=None,
-                   help='only analyse this submodule, e.g. "backbone" '
-                   '(default: the whole model)')
-    p.add_argument('--no-chain', action='store_true',
-                   help='count real-valued inputs that are linear in spikes '
-                   '(inside RepConv/SepConv) as MACs instead of SOPs at the '
-                   "rate of their spike source (the papers' convention)")
-    p.add_argument('--e-mac', type=float, default=E_MAC_PJ,
-                   help='energy per MAC in pJ (default 4.6, 32-bit 45 nm)')
-    p.add_argument('--e-ac', type=float, default=E_AC_PJ,
-                   help='energy per AC in pJ (default 0.9, 32-bit 45 nm)')
-    p.add_argument('--stage-depth', type=int, default=None,
-                   help='group stages by the first D name components '
-                   '(default: backbone stages, then neck/heads)')
-    p.add_argument('--out-dir', default=None,
-                   help='where energy.json and the PNGs go (default '
-                   'work_dirs/energy/<config name>)')
-    p.add_argument('--json', default=None,
-                   help='JSON path (default <out-dir>/energy.json)')
+    p.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint (optional; '
+        'without one the weights are random and firing rates '
+        'mean nothing)')
+    p.add_argument(
+        '--num-images',
+        type=int,
+        default=8,
+        help='images to average over (default 8)')
+    p.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='images per forward (default: the test dataloader '
+        "'s, 1 with --random-input)")
+    p.add_argument(
+        '--random-input',
+        action='store_true',
+        help='feed random images instead of the test dataloader')
+    p.add_argument(
+        '--input-shape',
+        type=int,
+        nargs=3,
+        default=None,
+        metavar=('C', 'H', 'W'),
+        help='shape of random images (default 3 224 224, or the '
+        "backbone's in_channels)")
+    p.add_argument(
+        '--mode',
+        choices=['predict', 'tensor', 'feat'],
+        default='predict',
+        help="forward path: the model's predict (default), its "
+        "raw 'tensor' forward, or 'feat' (extract_feat only)")
+    p.add_argument(
+        '--scope',
+        default=None,
+        help='only analyse this submodule, e.g. "backbone" '
+        '(default: the whole model)')
+    p.add_argument(
+        '--no-chain',
+        action='store_true',
+        help='count real-valued inputs that are linear in spikes '
+        '(inside RepConv/SepConv) as MACs instead of SOPs at the '
+        "rate of their spike source (the papers' convention)")
+    p.add_argument(
+        '--e-mac',
+        type=float,
+        default=E_MAC_PJ,
+        help='energy per MAC in pJ (default 4.6, 32-bit 45 nm)')
+    p.add_argument(
+        '--e-ac',
+        type=float,
+        default=E_AC_PJ,
+        help='energy per AC in pJ (default 0.9, 32-bit 45 nm)')
+    p.add_argument(
+        '--stage-depth',
+        type=int,
+        default=None,
+        help='group stages by the first D name components '
+        '(default: backbone stages, then neck/heads)')
+    p.add_argument(
+        '--out-dir',
+        default=None,
+        help='where energy.json and the PNGs go (default '
+        'work_dirs/energy/<config name>)')
+    p.add_argument(
+        '--json',
+        default=None,
+        help='JSON path (default <out-dir>/energy.json)')
     p.add_argument('--no-plots', action='store_true', help='skip the PNGs')
-    p.add_argument('--map-layers', nargs='+', default=None,
-                   help='glob patterns of neuron layers for the spike-map '
-                   'PNG (default: the first neuron of each stage)')
-    p.add_argument('--map-channels', type=int, nargs='+', default=(),
-                   help='channels to show in the spike maps (default: the '
-                   'fraction of channels spiking)')
-    p.add_argument('--summary-only', action='store_true',
-                   help='print only the per-stage table and totals (the '
-                   'per-layer table is always in the JSON)')
-    p.add_argument('--show-neurons', action='store_true',
-                   help='print the firing rate of every neuron layer')
-    p.add_argument('--device', default=None,
-                   help="'cpu' or 'cuda' (default: cuda if available)")
-    p.add_argument('--num-workers', type=int, default=0,
-                   help='dataloader workers (default 0)')
+    p.add_argument(
+        '--map-layers',
+        nargs='+',
+        default=None,
+        help='glob patterns of neuron layers for the spike-map '
+        'PNG (default: the first neuron of each stage)')
+    p.add_argument(
+        '--map-channels',
+        type=int,
+        nargs='+',
+        default=(),
+        help='channels to show in the spike maps (default: the '
+        'fraction of channels spiking)')
+    p.add_argument(
+        '--summary-only',
+        action='store_true',
+        help='print only the per-stage table and totals (the '
+        'per-layer table is always in the JSON)')
+    p.add_argument(
+        '--show-neurons',
+        action='store_true',
+        help='print the firing rate of every neuron layer')
+    p.add_argument(
+        '--device',
+        default=None,
+        help="'cpu' or 'cuda' (default: cuda if available)")
+    p.add_argument(
+        '--num-workers',
+        type=int,
+        default=0,
+        help='dataloader workers (default 0)')
     p.add_argument('--seed', type=int, default=0, help='random seed')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config settings, xxx=yyy')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy')
     args = p.parse_args(argv)
     if args.num_images < 1:
         p.error('--num-images must be >= 1')
@@ -104,9 +157,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def build_model(cfg: Config, checkpoint: Optional[str],
                 device: str) -> torch.nn.Module:
     """Build the config's model in its default scope and load weights."""
-    import spikedet  # noqa: F401  (registers modules, safe checkpoint globals)
     from mmengine.registry import MODELS
     from mmengine.runner import load_checkpoint
+
+    import spikedet  # noqa: F401  (registers modules, safe checkpoint globals)
 
     init_default_scope(cfg.get('default_scope', 'mmengine'))
     if 'model' not in cfg:
@@ -125,7 +179,8 @@ def build_model(cfg: Config, checkpoint: Optional[str],
         print_log(
             'No checkpoint given: the weights are random, so firing rates, '
             'SOPs and energy describe an untrained model (MACs are exact).',
-            logger='current', level=30)
+            logger='current',
+            level=30)
     return model.to(device).eval()
 
 
@@ -143,14 +198,13 @@ def _random_batch(cfg: Config, model, batch_size: int,
         samples = [
             DetDataSample(
                 metainfo=dict(
-                    img_shape=(H, W), ori_shape=(H, W),
-                    scale_factor=(1., 1.))) for _ in range(batch_size)
+                    img_shape=(H, W), ori_shape=(H, W), scale_factor=(1., 1.)))
+            for _ in range(batch_size)
         ]
     elif scope == 'mmseg':
         from mmseg.structures import SegDataSample
         samples = [
-            SegDataSample(
-                metainfo=dict(img_shape=(H, W), ori_shape=(H, W)))
+            SegDataSample(metainfo=dict(img_shape=(H, W), ori_shape=(H, W)))
             for _ in range(batch_size)
         ]
     return dict(inputs=inputs, data_samples=samples)
@@ -207,8 +261,11 @@ def iter_batches(cfg: Config, model, args) -> Iterator[Tuple[dict, int]]:
         if remaining <= 0:
             return
     if remaining > 0:
-        print_log(f'The test set had only {args.num_images - remaining} '
-                  'images.', logger='current', level=30)
+        print_log(
+            f'The test set had only {args.num_images - remaining} '
+            'images.',
+            logger='current',
+            level=30)
 
 
 def forward(model, data: dict, mode: str):
@@ -278,8 +335,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                'x'.join(map(str, args.input_shape or []))
                                if args.random_input else 'test dataloader')
     report['meta']['mode'] = args.mode
-    print(format_report(
-        report, layers=not args.summary_only, neurons=args.show_neurons))
+    print(
+        format_report(
+            report, layers=not args.summary_only, neurons=args.show_neurons))
 
     out_dir = args.out_dir or osp.join(
         'work_dirs', 'energy',
@@ -294,7 +352,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if not args.no_plots:
         written.append(
             plot_firing_rates(
-                report['neurons'], osp.join(out_dir, 'firing_rates.png'),
+                report['neurons'],
+                osp.join(out_dir, 'firing_rates.png'),
                 title=f'Firing rate per layer: '
                 f'{osp.basename(args.config)} ({report["meta"]["input"]})'))
         maps = analyzer.recorder.maps
@@ -302,13 +361,16 @@ def main(argv: Optional[List[str]] = None) -> dict:
         if spatial:
             written.append(
                 plot_spike_maps(
-                    spatial, osp.join(out_dir, 'spike_maps.png'),
-                    image=first_image, channels=args.map_channels))
+                    spatial,
+                    osp.join(out_dir, 'spike_maps.png'),
+                    image=first_image,
+                    channels=args.map_channels))
         else:
             print_log(
                 'No spike map: none of the chosen layers '
                 f'({map_patterns}) has a spatial output [T, B, C, H, W].',
-                logger='current', level=30)
+                logger='current',
+                level=30)
     print('\nWritten: ' + ', '.join(written))
     return report
 

@@ -40,23 +40,31 @@ def parse_args(argv=None):
 
     def add_source(p):
         p.add_argument(
-            '--source', default=None, metavar='DIR',
+            '--source',
+            default=None,
+            metavar='DIR',
             help='directory with the four Fashion-MNIST *-ubyte.gz files '
             '(default: $SPIKEDET_FASHION_MNIST or '
             '/usr/share/datasets/fashion-mnist)')
 
     cls = sub.add_parser('cls', help='classification layout for mmpretrain')
     cls.add_argument('--out-dir', default=osp.join('data', DEFAULT_CLS_DIR))
-    cls.add_argument('--num-train', type=int, default=None,
-                     help='first N training images (default: all 60000)')
-    cls.add_argument('--num-test', type=int, default=None,
-                     help='first N test images (default: all 10000)')
+    cls.add_argument(
+        '--num-train',
+        type=int,
+        default=None,
+        help='first N training images (default: all 60000)')
+    cls.add_argument(
+        '--num-test',
+        type=int,
+        default=None,
+        help='first N test images (default: all 10000)')
     add_source(cls)
 
     scenes = sub.add_parser(
         'scenes', help='detection/segmentation scenes (mmdet + mmseg)')
-    scenes.add_argument('--out-dir',
-                        default=osp.join('data', DEFAULT_SCENES_DIR))
+    scenes.add_argument(
+        '--out-dir', default=osp.join('data', DEFAULT_SCENES_DIR))
     scenes.add_argument('--num-train', type=int, default=1000)
     scenes.add_argument('--num-val', type=int, default=200)
     scenes.add_argument('--img-size', type=int, default=128)
@@ -102,13 +110,18 @@ def main(argv=None):
         if args.command == 'cls':
             run_cls(args.out_dir, args.source, args.num_train, args.num_test)
         elif args.command == 'scenes':
-            run_scenes(args.out_dir, args.source, num_train=args.num_train,
-                       num_val=args.num_val, img_size=args.img_size,
-                       max_items=args.max_items, seed=args.seed)
+            run_scenes(
+                args.out_dir,
+                args.source,
+                num_train=args.num_train,
+                num_val=args.num_val,
+                img_size=args.img_size,
+                max_items=args.max_items,
+                seed=args.seed)
         else:
             run_cls(osp.join(args.data_root, DEFAULT_CLS_DIR), args.source)
-            run_scenes(osp.join(args.data_root, DEFAULT_SCENES_DIR),
-                       args.source)
+            run_scenes(
+                osp.join(args.data_root, DEFAULT_SCENES_DIR), args.source)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

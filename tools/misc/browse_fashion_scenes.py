@@ -21,17 +21,26 @@ from spikedet.datasets.fashion_scenes import (SCENE_CLASSES, SCENE_PALETTE,
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('data_root', nargs='?', default='data/fashion_scenes',
-                        help='output of tools/dataset_converters/'
-                        'fashion_mnist.py scenes')
+    parser.add_argument(
+        'data_root',
+        nargs='?',
+        default='data/fashion_scenes',
+        help='output of tools/dataset_converters/'
+        'fashion_mnist.py scenes')
     parser.add_argument('--split', default='val', choices=['train', 'val'])
-    parser.add_argument('--num', type=int, default=16,
-                        help='number of scenes (the first N)')
+    parser.add_argument(
+        '--num', type=int, default=16, help='number of scenes (the first N)')
     parser.add_argument('--cols', type=int, default=4)
-    parser.add_argument('--scale', type=int, default=3,
-                        help='nearest-neighbour upscaling of each scene')
-    parser.add_argument('--alpha', type=float, default=0.45,
-                        help='opacity of the mask overlay')
+    parser.add_argument(
+        '--scale',
+        type=int,
+        default=3,
+        help='nearest-neighbour upscaling of each scene')
+    parser.add_argument(
+        '--alpha',
+        type=float,
+        default=0.45,
+        help='opacity of the mask overlay')
     parser.add_argument('--out', default='fashion_scenes_grid.png')
     return parser.parse_args(argv)
 
@@ -61,16 +70,14 @@ def draw_scene(root: str, split: str, image_info: dict, anns: List[dict],
     h, w = seg.shape
     left = Image.fromarray(img.round().astype(np.uint8)).resize(
         (w * scale, h * scale), Image.NEAREST)
-    right = Image.fromarray(
-        np.array(SCENE_SEG_PALETTE, np.uint8)[seg]).resize(
-            (w * scale, h * scale), Image.NEAREST)
+    right = Image.fromarray(np.array(SCENE_SEG_PALETTE, np.uint8)[seg]).resize(
+        (w * scale, h * scale), Image.NEAREST)
     draw = ImageDraw.Draw(left)
     font = _font(10 + 2 * scale)
     for ann in anns:
         x, y, bw, bh = [v * scale for v in ann['bbox']]
         colour = tuple(SCENE_PALETTE[ann['category_id'] - 1])
-        draw.rectangle([x, y, x + bw - 1, y + bh - 1], outline=colour,
-                       width=2)
+        draw.rectangle([x, y, x + bw - 1, y + bh - 1], outline=colour, width=2)
         label = SCENE_CLASSES[ann['category_id'] - 1]
         tx, ty = x + 2, max(0, y - getattr(font, 'size', 10) - 2)
         box = draw.textbbox((tx, ty), label, font=font)
@@ -80,9 +87,10 @@ def draw_scene(root: str, split: str, image_info: dict, anns: List[dict],
     font = _font(10)
     cell.paste(left, (0, 0))
     cell.paste(right, (w * scale + 4, 0))
-    ImageDraw.Draw(cell).text(
-        (2, h * scale + 1), f'{split}/{name}: {len(anns)} instances',
-        fill=(0, 0, 0), font=font)
+    ImageDraw.Draw(cell).text((2, h * scale + 1),
+                              f'{split}/{name}: {len(anns)} instances',
+                              fill=(0, 0, 0),
+                              font=font)
     return cell
 
 
@@ -91,9 +99,11 @@ def main(argv=None):
     ann_file = osp.join(args.data_root, 'annotations',
                         f'instances_{args.split}.json')
     if not osp.isfile(ann_file):
-        print(f'error: {ann_file} not found; generate the scenes first with '
-              'python tools/dataset_converters/fashion_mnist.py scenes '
-              f'--out-dir {args.data_root}', file=sys.stderr)
+        print(
+            f'error: {ann_file} not found; generate the scenes first with '
+            'python tools/dataset_converters/fashion_mnist.py scenes '
+            f'--out-dir {args.data_root}',
+            file=sys.stderr)
         return 1
     with open(ann_file) as f:
         coco = json.load(f)

@@ -60,7 +60,8 @@ def deploy_keys(node: Any, path: str = 'model') -> List[str]:
     return keys
 
 
-def build_model(config: str, checkpoint: Optional[str] = None,
+def build_model(config: str,
+                checkpoint: Optional[str] = None,
                 deploy: bool = False,
                 cfg_options: Optional[dict] = None) -> torch.nn.Module:
     """Build the config's model in eval mode (on the CPU), optionally in
@@ -84,12 +85,18 @@ def build_model(config: str, checkpoint: Optional[str] = None,
             cfg.merge_from_dict({k: True for k in keys})
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        load_checkpoint(
+            model,
+            checkpoint,
+            map_location='cpu',
+            strict=True,
+            logger='silent')
     return model.eval()
 
 
-def reparameterize_checkpoint(config: str, checkpoint: str, out: str,
+def reparameterize_checkpoint(config: str,
+                              checkpoint: str,
+                              out: str,
                               cfg_options: Optional[dict] = None) -> List[str]:
     """Write the deploy checkpoint of ``checkpoint`` to ``out``.
 
@@ -127,8 +134,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> List[str]:
     args = parse_args(argv)
-    options = reparameterize_checkpoint(args.config, args.checkpoint,
-                                        args.out, args.cfg_options)
+    options = reparameterize_checkpoint(args.config, args.checkpoint, args.out,
+                                        args.cfg_options)
     print(f'saved: {args.out}')
     print('Evaluate it with:\n  python tools/test.py '
           f"{args.config} {args.out} --cfg-options {' '.join(options)}")

@@ -86,12 +86,14 @@ class FiringRateHook(Hook):
         stage_rates = rec.stage_rates(self.stages)
         runner.message_hub.update_scalar(f'{mode}/firing_rate', mean)
         runner.visualizer.add_scalars(
-            {f'{mode}/firing_rate/{k}': v
-             for k, v in stage_rates.items()},
+            {
+                f'{mode}/firing_rate/{k}': v
+                for k, v in stage_rates.items()
+            },
             step=step)
-        runner.logger.info(
-            f'Firing rate ({mode}): mean {mean:.4f} | ' + ' | '.join(
-                f'{k} {v:.4f}' for k, v in stage_rates.items()))
+        runner.logger.info(f'Firing rate ({mode}): mean {mean:.4f} | ' +
+                           ' | '.join(f'{k} {v:.4f}'
+                                      for k, v in stage_rates.items()))
         rec.reset()
 
     # -- train ----------------------------------------------------------------

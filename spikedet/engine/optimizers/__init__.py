@@ -4,7 +4,6 @@ from .layer_decay_optim_wrapper_constructor import (
     get_layer_depth_spikformer)
 
 __all__ = [
-    'CPUAmpOptimWrapper',
-    'SpikingLayerDecayOptimWrapperConstructor',
+    'CPUAmpOptimWrapper', 'SpikingLayerDecayOptimWrapperConstructor',
     'get_layer_depth_metaspikeformer', 'get_layer_depth_spikformer'
 ]

@@ -10,9 +10,9 @@ from spikedet.models.backbones import MetaSpikeFormer, Spikformer
 from spikedet.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 
-def _layer_id(param_name: str, prefix: str, num_ids: int, embed: str,
-              block_id: Callable[[List[str]], Optional[int]]
-              ) -> Tuple[int, int]:
+def _layer_id(
+        param_name: str, prefix: str, num_ids: int, embed: str,
+        block_id: Callable[[List[str]], Optional[int]]) -> Tuple[int, int]:
     """The BEiT/MAE layer-id rule: the ``embed`` module of the backbone is 0,
     a block gets ``block_id(name parts)``, anything else (the head, a
     pyramid, a parameter outside the backbone, i.e. not starting with
@@ -30,10 +30,10 @@ def _layer_id(param_name: str, prefix: str, num_ids: int, embed: str,
     return (num_ids - 1 if layer is None else layer), num_ids
 
 
-def get_layer_depth_metaspikeformer(param_name: str,
-                                    depths: Tuple[int, ...],
-                                    prefix: str = 'backbone.'
-                                    ) -> Tuple[int, int]:
+def get_layer_depth_metaspikeformer(
+        param_name: str,
+        depths: Tuple[int, ...],
+        prefix: str = 'backbone.') -> Tuple[int, int]:
     """Layer id of a parameter of a model with a :class:`MetaSpikeFormer`.
 
     The rule of BEiT/MAE that the paper's code follows (the encoding layers

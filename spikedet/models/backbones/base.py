@@ -241,10 +241,9 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
             raise KeyError(f'Unknown arch keys {sorted(unknown)}; an arch '
                            f'of {cls.__name__} has {list(known)}.')
         if not set(cls.arch_required) <= set(arch):
-            raise KeyError(
-                f'A custom arch of {cls.__name__} needs '
-                f"{' and '.join(cls.arch_required)}, got keys "
-                f'{sorted(arch)}.')
+            raise KeyError(f'A custom arch of {cls.__name__} needs '
+                           f"{' and '.join(cls.arch_required)}, got keys "
+                           f'{sorted(arch)}.')
         for key, value in cls.arch_defaults.items():
             arch.setdefault(key, copy.deepcopy(value))
         cls.check_arch(arch)
@@ -383,8 +382,8 @@ class BaseSpikingBackbone(DeployMixin, BaseModule):
             }
             if not state_dict:
                 raise KeyError(
-                    f"No key in '{filename}' starts with prefix '{prefix}'. "
-                    + self._converter_hint())
+                    f"No key in '{filename}' starts with prefix '{prefix}'. " +
+                    self._converter_hint())
         new = load_state_dict_strict(
             self,
             state_dict,

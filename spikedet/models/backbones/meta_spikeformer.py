@@ -135,8 +135,7 @@ class SpikingMLP(SpikingConvMLP):
                  dims: int,
                  mlp_ratio: int = 4,
                  neuron_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            dims, mlp_ratio, neuron_cfg, kernel_size=1, bias=True)
+        super().__init__(dims, mlp_ratio, neuron_cfg, kernel_size=1, bias=True)
 
 
 class PadWithBN(nn.BatchNorm2d):
@@ -320,26 +319,29 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             ``drop_path_rate``, ``neuron_cfg``.
     """
     arch_zoo = {
-        **dict.fromkeys(['15m', 'meta-spikeformer-15m'], {
-            'embed_dims': [64, 128, 256, 360],
-            'depths': [1, 2, 6, 2],
-            'num_heads': 8,
-            'mlp_ratio': 4
-        }),
+        **dict.fromkeys(
+            ['15m', 'meta-spikeformer-15m'], {
+                'embed_dims': [64, 128, 256, 360],
+                'depths': [1, 2, 6, 2],
+                'num_heads': 8,
+                'mlp_ratio': 4
+            }),
         # The official code calls this one ``metaspikformer_8_384``.
-        **dict.fromkeys(['31m', 'meta-spikeformer-31m'], {
-            'embed_dims': [96, 192, 384, 480],
-            'depths': [1, 2, 6, 2],
-            'num_heads': 8,
-            'mlp_ratio': 4
-        }),
+        **dict.fromkeys(
+            ['31m', 'meta-spikeformer-31m'], {
+                'embed_dims': [96, 192, 384, 480],
+                'depths': [1, 2, 6, 2],
+                'num_heads': 8,
+                'mlp_ratio': 4
+            }),
         # The official code calls this one ``metaspikformer_8_512``.
-        **dict.fromkeys(['55m', 'meta-spikeformer-55m'], {
-            'embed_dims': [128, 256, 512, 640],
-            'depths': [1, 2, 6, 2],
-            'num_heads': 8,
-            'mlp_ratio': 4
-        }),
+        **dict.fromkeys(
+            ['55m', 'meta-spikeformer-55m'], {
+                'embed_dims': [128, 256, 512, 640],
+                'depths': [1, 2, 6, 2],
+                'num_heads': 8,
+                'mlp_ratio': 4
+            }),
     }
     arch_required = ('embed_dims', 'depths')
     arch_defaults = dict(num_heads=8, mlp_ratio=4)
@@ -386,8 +388,7 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             for _ in range(depth):
                 if i < 2:
                     blocks.append(
-                        ConvSNNBlock(d, mlp_ratio, dpr[block_idx],
-                                     neuron_cfg))
+                        ConvSNNBlock(d, mlp_ratio, dpr[block_idx], neuron_cfg))
                 else:
                     blocks.append(
                         TransformerSNNBlock(d, heads, mlp_ratio,
@@ -401,8 +402,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
             raise TypeError(f'out_stem must be a bool, got {out_stem!r}.')
         # The stem output (stride 2) comes first when asked for.
         self.out_stem = out_stem
-        self.out_strides = (2, ) * out_stem + tuple(
-            strides[i] for i in self.out_indices)
+        self.out_strides = (2, ) * out_stem + tuple(strides[i]
+                                                    for i in self.out_indices)
         self.out_channels = (stem_dims, ) * out_stem + tuple(
             dims[i] for i in self.out_indices)
         self.num_features = dims[-1]
@@ -419,8 +420,8 @@ class MetaSpikeFormer(BaseSpikingBackbone):
         for layer in self.stem:
             x = self.run_block(layer, x)
         outs = [x] if self.out_stem else []
-        for i, (down, stage) in enumerate(
-                zip(self.downsample_layers, self.stages)):
+        for i, (down,
+                stage) in enumerate(zip(self.downsample_layers, self.stages)):
             x = down(x)
             for block in stage:
                 x = self.run_block(block, x)

@@ -66,8 +66,9 @@ class SpikingPatchSplitting(nn.Module):
         if 2**num_pools != patch_size or not 1 <= num_pools <= 4:
             raise ValueError('patch_size must be 2, 4, 8 or 16, got '
                              f'{patch_size}.')
-        widths = [embed_dims // 8, embed_dims // 4, embed_dims // 2,
-                  embed_dims]
+        widths = [
+            embed_dims // 8, embed_dims // 4, embed_dims // 2, embed_dims
+        ]
         self.proj = nn.ModuleList()
         c = in_channels
         for w in widths:
@@ -116,8 +117,8 @@ class SpikingSelfAttention(nn.Module):
         self.proj = ConvBNLIF(dims, dims, bias=True, neuron_cfg=neuron_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = spiking_linear_attention(self.q(x), self.k(x), self.v(x),
-                                     self.num_heads, self.scale)
+        x = spiking_linear_attention(
+            self.q(x), self.k(x), self.v(x), self.num_heads, self.scale)
         return self.proj(self.attn_lif(x))
 
 
@@ -145,7 +146,10 @@ class SpikformerBlock(nn.Module):
         super().__init__()
         hidden = int(dims * mlp_ratio)
         self.attn = SpikingSelfAttention(
-            dims, num_heads, attn_scale, neuron_cfg=neuron_cfg,
+            dims,
+            num_heads,
+            attn_scale,
+            neuron_cfg=neuron_cfg,
             qkv_bias=qkv_bias)
         self.mlp = nn.Sequential(
             ConvBNLIF(dims, hidden, bias=True, neuron_cfg=neuron_cfg),
@@ -223,20 +227,32 @@ class Spikformer(BaseSpikingBackbone):
             ``drop_path_rate``, ``neuron_cfg``.
     """
     arch_zoo = {
-        '8-384': dict(embed_dims=384, depth=8, num_heads=8, patch_size=16),
-        '8-512': dict(embed_dims=512, depth=8, num_heads=8, patch_size=16),
-        '10-512': dict(embed_dims=512, depth=10, num_heads=8, patch_size=16),
-        '8-768': dict(embed_dims=768, depth=8, num_heads=12, patch_size=16),
-        '4-384': dict(
+        '8-384':
+        dict(embed_dims=384, depth=8, num_heads=8, patch_size=16),
+        '8-512':
+        dict(embed_dims=512, depth=8, num_heads=8, patch_size=16),
+        '10-512':
+        dict(embed_dims=512, depth=10, num_heads=8, patch_size=16),
+        '8-768':
+        dict(embed_dims=768, depth=8, num_heads=12, patch_size=16),
+        '4-384':
+        dict(
             embed_dims=384, depth=4, num_heads=12, patch_size=4,
             qkv_bias=True),
-        'dvs-2-256': dict(
-            embed_dims=256, depth=2, num_heads=16, patch_size=16,
+        'dvs-2-256':
+        dict(
+            embed_dims=256,
+            depth=2,
+            num_heads=16,
+            patch_size=16,
             attn_scale=0.25),
     }
     arch_required = ('embed_dims', 'depth')
     arch_defaults = dict(
-        num_heads=8, mlp_ratio=4, patch_size=16, qkv_bias=False,
+        num_heads=8,
+        mlp_ratio=4,
+        patch_size=16,
+        qkv_bias=False,
         attn_scale=0.125)
     converter = 'spikformer_to_spikedet.py'
 
@@ -253,8 +269,8 @@ class Spikformer(BaseSpikingBackbone):
         depth = self.arch_settings['depth']
         patch = self.arch_settings['patch_size']
         self._check_frozen_stages(depth)
-        self.patch_embed = SpikingPatchSplitting(self.in_channels, dims,
-                                                 patch, neuron_cfg)
+        self.patch_embed = SpikingPatchSplitting(self.in_channels, dims, patch,
+                                                 neuron_cfg)
         dpr = self.drop_path_rates(depth)
         self.blocks = nn.ModuleList([
             SpikformerBlock(dims, self.arch_settings['num_heads'],
@@ -270,8 +286,8 @@ class Spikformer(BaseSpikingBackbone):
                                  f'stride-16 map), the arch has {patch}.')
             self.pyramid = SpikingSimplePyramid(dims, neuron_cfg)
             self.out_indices = self._check_out_indices(out_indices, 4)
-            self.out_strides = tuple((4, 8, 16, 32)[i]
-                                     for i in self.out_indices)
+            self.out_strides = tuple(
+                (4, 8, 16, 32)[i] for i in self.out_indices)
             self.out_channels = tuple(self.pyramid.out_channels[i]
                                       for i in self.out_indices)
         else:

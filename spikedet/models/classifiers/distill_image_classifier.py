@@ -108,7 +108,8 @@ class DistillImageClassifier(ImageClassifier):
             print_log(
                 f'DistillImageClassifier: the teacher '
                 f'({type(teacher).__name__}) keeps the weights it was built '
-                'with; set teacher_ckpt to load others.', logger='current')
+                'with; set teacher_ckpt to load others.',
+                logger='current')
 
     @torch.no_grad()
     def teacher_scores(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -133,8 +134,8 @@ class DistillImageClassifier(ImageClassifier):
             raise TypeError(
                 'The teacher must map a batch to scores [B, num_classes]; '
                 f'{type(self.teacher).__name__} returned '
-                f'{type(scores).__name__}'
-                + (f' of shape {tuple(scores.shape)}' if isinstance(
+                f'{type(scores).__name__}' +
+                (f' of shape {tuple(scores.shape)}' if isinstance(
                     scores, torch.Tensor) else '') + '.')
         return scores
 
@@ -159,6 +160,6 @@ class DistillImageClassifier(ImageClassifier):
                               **kwargs) -> None:
         if self.teacher is None:
             return
-        for key, value in self.teacher.state_dict(
-                prefix=prefix + 'teacher.').items():
+        for key, value in self.teacher.state_dict(prefix=prefix +
+                                                  'teacher.').items():
             state_dict.setdefault(key, value)

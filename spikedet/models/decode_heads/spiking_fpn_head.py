@@ -143,7 +143,7 @@ class SpikingFPNHead(DeployMixin, BaseDecodeHead):
             reparameterize(self, check_eval=False)
 
     def _time_major_inputs(
-            self, inputs: Union[List[torch.Tensor], Tuple[torch.Tensor]]
+        self, inputs: Union[List[torch.Tensor], Tuple[torch.Tensor]]
     ) -> List[torch.Tensor]:
         """Select the levels and bring each to ``[T, B, C, H, W]``."""
         if not isinstance(inputs, (list, tuple)):
@@ -175,8 +175,8 @@ class SpikingFPNHead(DeployMixin, BaseDecodeHead):
         return feats
 
     def forward(
-        self, inputs: Union[List[torch.Tensor], Tuple[torch.Tensor]]
-    ) -> torch.Tensor:
+        self, inputs: Union[List[torch.Tensor],
+                            Tuple[torch.Tensor]]) -> torch.Tensor:
         """Segmentation logits ``[B, num_classes, H, W]`` at the finest
         level's resolution, averaged over time steps."""
         x = self._time_major_inputs(inputs)

@@ -77,8 +77,8 @@ class SpikingClsHead(DeployMixin, ClsHead):
                 distill_loss = dict(
                     type='spikedet.DistillationLoss', mode='hard')
             self.distill_loss = distill_loss if isinstance(
-                distill_loss, nn.Module) else MMPRETRAIN_MODELS.build(
-                    distill_loss)
+                distill_loss,
+                nn.Module) else MMPRETRAIN_MODELS.build(distill_loss)
         elif distill_loss is not None:
             raise ValueError('distill_loss is set but with_distill=False: '
                              'set with_distill=True to add fc_dist.')

@@ -157,11 +157,19 @@ class SpikingFPN(DeployMixin, BaseModule):
         self.fpn_convs = nn.ModuleList()
         for i in range(self.start_level, self.backbone_end_level):
             self.lateral_convs.append(
-                SpikingConvModule(in_channels[i], out_channels, 1,
-                                  norm_cfg=norm_cfg, neuron_cfg=neuron_cfg))
+                SpikingConvModule(
+                    in_channels[i],
+                    out_channels,
+                    1,
+                    norm_cfg=norm_cfg,
+                    neuron_cfg=neuron_cfg))
             self.fpn_convs.append(
-                SpikingConvModule(out_channels, out_channels, 3,
-                                  norm_cfg=norm_cfg, neuron_cfg=neuron_cfg))
+                SpikingConvModule(
+                    out_channels,
+                    out_channels,
+                    3,
+                    norm_cfg=norm_cfg,
+                    neuron_cfg=neuron_cfg))
 
         used_levels = self.backbone_end_level - self.start_level
         extra_levels = num_outs - used_levels
@@ -173,9 +181,13 @@ class SpikingFPN(DeployMixin, BaseModule):
                 else:
                     extra_in = out_channels
                 self.fpn_convs.append(
-                    SpikingConvModule(extra_in, out_channels, 3, stride=2,
-                                      norm_cfg=norm_cfg,
-                                      neuron_cfg=neuron_cfg))
+                    SpikingConvModule(
+                        extra_in,
+                        out_channels,
+                        3,
+                        stride=2,
+                        norm_cfg=norm_cfg,
+                        neuron_cfg=neuron_cfg))
             num_extra_convs = extra_levels
         # Every time-major output (used levels + extra conv levels) is
         # collapsed over time; max-pooled extra levels come after that.
@@ -187,8 +199,7 @@ class SpikingFPN(DeployMixin, BaseModule):
         if deploy:
             reparameterize(self, check_eval=False)
 
-    def _upsample_to(self, x: torch.Tensor,
-                     ref: torch.Tensor) -> torch.Tensor:
+    def _upsample_to(self, x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         if 'scale_factor' in self.upsample_cfg:
             return seq_apply(lambda t: F.interpolate(t, **self.upsample_cfg),
                              x)

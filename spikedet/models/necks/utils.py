@@ -4,8 +4,7 @@ from typing import Optional, Sequence
 import torch
 
 
-def check_time_major_inputs(inputs: Sequence[torch.Tensor],
-                            T: int,
+def check_time_major_inputs(inputs: Sequence[torch.Tensor], T: int,
                             in_channels: Optional[Sequence[int]],
                             owner: str) -> None:
     """Check that a neck input is a sequence of ``[T, B, C, H, W]`` maps.
@@ -22,8 +21,8 @@ def check_time_major_inputs(inputs: Sequence[torch.Tensor],
         ValueError: Wrong number of levels, a map that is not time-major
             5D, or whose time axis, channels or batch size do not match.
     """
-    if isinstance(inputs, torch.Tensor) or not isinstance(
-            inputs, (list, tuple)):
+    if isinstance(inputs,
+                  torch.Tensor) or not isinstance(inputs, (list, tuple)):
         raise TypeError(f'{owner} expects a list/tuple of feature maps (one '
                         f'per level), got {type(inputs).__name__}.')
     if in_channels is not None and len(inputs) != len(in_channels):

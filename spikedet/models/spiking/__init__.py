@@ -1,7 +1,6 @@
 """Spiking machinery used by every spikedet model: neurons, time steps,
 the spiking conv unit and spike attention."""
-from .attention import (check_num_heads, spiking_linear_attention,
-                        split_heads)
+from .attention import check_num_heads, spiking_linear_attention, split_heads
 from .checks import check_num_steps, check_time_major
 from .conv import SpikingConvModule
 from .linear import SpikingLinear

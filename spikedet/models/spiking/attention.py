@@ -22,13 +22,13 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     if C % num_heads:
         raise ValueError(f'{C} channels cannot be split into {num_heads} '
                          'heads: num_heads must divide the channels.')
-    return x.flatten(3).transpose(-1, -2).reshape(
-        T, B, -1, num_heads, C // num_heads).transpose(2, 3)
+    return x.flatten(3).transpose(-1,
+                                  -2).reshape(T, B, -1, num_heads,
+                                              C // num_heads).transpose(2, 3)
 
 
-def spiking_linear_attention(q: torch.Tensor, k: torch.Tensor,
-                             v: torch.Tensor, num_heads: int,
-                             scale: float) -> torch.Tensor:
+def spiking_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                             num_heads: int, scale: float) -> torch.Tensor:
     """Softmax-free attention ``Q (K^T V) * scale`` over the tokens of
     time-major maps.
 

@@ -121,6 +121,5 @@ def compact_spikes(enabled: bool = True) -> Iterator[Optional[_Packer]]:
         yield None
         return
     packer = _Packer()
-    with torch.autograd.graph.saved_tensors_hooks(packer.pack,
-                                                  packer.unpack):
+    with torch.autograd.graph.saved_tensors_hooks(packer.pack, packer.unpack):
         yield packer

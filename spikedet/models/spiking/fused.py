@@ -72,6 +72,10 @@ class NeuronSpec(NamedTuple):
         return 0. if self.v_reset is None else self.v_reset
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float))
+
+
 def _supported() -> str:
     return (f'neurons {sorted(FUSED_NEURONS)} (LIF/PLIF with '
             f'decay_input=True), surrogates {sorted(FUSED_SURROGATES)} '
@@ -92,11 +96,12 @@ def neuron_spec(node: nn.Module) -> NeuronSpec:
     Raises:
         ValueError: If the fused backend does not implement the node.
     """
-    kind = next((k for k, cls in FUSED_NEURONS.items()
-                 if type(node) is cls), None)
+    kind = next((k for k, cls in FUSED_NEURONS.items() if type(node) is cls),
+                None)
     sur = getattr(node, 'surrogate_function', None)
-    sur_name = next((k for k, (cls, _) in FUSED_SURROGATES.items()
-                     if type(sur) is cls), None)
+    sur_name = next(
+        (k for k, (cls, _) in FUSED_SURROGATES.items() if type(sur) is cls),
+        None)
     problem = None
     if kind is None:
         problem = f'neuron {type(node).__name__}'
@@ -106,9 +111,8 @@ def neuron_spec(node: nn.Module) -> NeuronSpec:
         problem = f'surrogate {type(sur).__name__}'
     elif not sur.spiking:
         problem = 'a surrogate with spiking=False'
-    elif not isinstance(node.v_threshold, (int, float)) or (
-            node.v_reset is not None
-            and not isinstance(node.v_reset, (int, float))):
+    elif not _is_number(node.v_threshold) or not (node.v_reset is None
+                                                  or _is_number(node.v_reset)):
         problem = 'a non-float v_threshold / v_reset'
     if problem is not None:
         raise ValueError(
@@ -165,8 +169,7 @@ def _reset(spec: NeuronSpec, h: torch.Tensor,
     return h.masked_fill(spike, spec.v_reset)
 
 
-def torch_forward(spec: NeuronSpec, x: torch.Tensor,
-                  k: Optional[torch.Tensor],
+def torch_forward(spec: NeuronSpec, x: torch.Tensor, k: Optional[torch.Tensor],
                   keep_h: bool) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """Run the sequence; return the spikes and (if asked) ``H`` per step.
 
@@ -193,8 +196,9 @@ def torch_forward(spec: NeuronSpec, x: torch.Tensor,
     spikes = torch.empty(x.shape, dtype=torch.bool, device=x.device)
     v = None
     for t in range(T):
-        h = (_charge_from_rest(spec, xc[t], k)
-             if t == 0 else _charge(spec, xc[t], v, k))
+        h = (
+            _charge_from_rest(spec, xc[t], k) if t == 0 else _charge(
+                spec, xc[t], v, k))
         # ``H - V_th >= 0`` (spikingjelly) is ``H >= V_th`` for floats.
         torch.ge(h, spec.v_threshold, out=spikes[t])
         if h_seq is not None:
@@ -249,14 +253,12 @@ def torch_backward(
         if spec.v_reset is None:
             coef = torch.ones_like(hp)
             if not spec.detach_reset:
-                sg = sur_backward(torch.ones_like(hp[:1]), hmp,
-                                  spec.alpha)[0]
+                sg = sur_backward(torch.ones_like(hp[:1]), hmp, spec.alpha)[0]
                 coef = coef.sub_(sg.mul_(spec.v_threshold))
         else:
             coef = (hmp < 0).to(h.dtype)
             if not spec.detach_reset:
-                sg = sur_backward(torch.ones_like(hp[:1]), hmp,
-                                  spec.alpha)[0]
+                sg = sur_backward(torch.ones_like(hp[:1]), hmp, spec.alpha)[0]
                 coef = coef.addcmul_(sg, spec.v_reset - hp)
         coef = coef.mul_(dh_dv)
         for t in range(T - 2, -1, -1):
@@ -365,8 +367,9 @@ def fused_neuron_forward(node: nn.Module, x: torch.Tensor) -> torch.Tensor:
         raise TypeError('The fused neuron backend needs a floating-point '
                         f'input, got {x.dtype}.')
     k = node.w.sigmoid() if spec.kind == 'PLIF' else None
-    needs_grad = torch.is_grad_enabled() and (
-        x.requires_grad or (k is not None and k.requires_grad))
+    needs_grad = torch.is_grad_enabled() and (x.requires_grad or
+                                              (k is not None
+                                               and k.requires_grad))
     if needs_grad:
         spikes = FusedNeuronFunction.apply(x, k, spec)
     else:

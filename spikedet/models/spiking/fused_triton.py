@@ -59,8 +59,8 @@ def _neuron_fwd(x_ptr, k_ptr, s_ptr, h_ptr, N, T, tau, vth, vr, v0,
             else:
                 h = v + d * k
         spike = h >= vth
-        tl.store(s_ptrs, spike.to(tl.float32).to(s_ptr.dtype.element_ty),
-                 mask=mask)
+        tl.store(
+            s_ptrs, spike.to(tl.float32).to(s_ptr.dtype.element_ty), mask=mask)
         if KEEP_H:
             tl.store(h_ptrs, h, mask=mask)
         if HARD:
@@ -72,8 +72,8 @@ def _neuron_fwd(x_ptr, k_ptr, s_ptr, h_ptr, N, T, tau, vth, vr, v0,
         h_ptrs += N
 
 
-def _neuron_bwd(gs_ptr, h_ptr, x_ptr, k_ptr, gx_ptr, gk_ptr, N, T, last,
-                tau, dh_dv, vth, vr, v0, alpha, KIND: tl.constexpr,
+def _neuron_bwd(gs_ptr, h_ptr, x_ptr, k_ptr, gx_ptr, gk_ptr, N, T, last, tau,
+                dh_dv, vth, vr, v0, alpha, KIND: tl.constexpr,
                 HARD: tl.constexpr, VR0: tl.constexpr, DETACH: tl.constexpr,
                 SUR: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
@@ -117,8 +117,8 @@ def _neuron_bwd(gs_ptr, h_ptr, x_ptr, k_ptr, gx_ptr, gk_ptr, N, T, last,
         if KIND == 1:
             x = tl.load(x_ptr + t_off + offs, mask=mask, other=0.)
             has_prev = t_off > 0
-            hp = tl.load(h_ptr + t_off - N + offs, mask=mask & has_prev,
-                         other=0.)
+            hp = tl.load(
+                h_ptr + t_off - N + offs, mask=mask & has_prev, other=0.)
             if HARD:
                 vp = tl.where(hp >= vth, zero + vr, hp)
             else:
@@ -183,14 +183,28 @@ def triton_forward(
     T = x.shape[0]
     N = x[0].numel()
     spikes = torch.empty_like(x)
-    h = torch.empty(x.shape, dtype=torch.float32,
-                    device=x.device) if keep_h else spikes
+    h = torch.empty(
+        x.shape, dtype=torch.float32, device=x.device) if keep_h else spikes
     kk = k if k is not None else x
     grid = (triton.cdiv(N, BLOCK), )
     vr = 0. if spec.v_reset is None else spec.v_reset
-    _launch(_neuron_fwd, x, grid, x, kk, spikes, h, N, T, spec.tau,
-            spec.v_threshold, vr, spec.v_init, KEEP_H=keep_h, BLOCK=BLOCK,
-            **_common(spec))
+    _launch(
+        _neuron_fwd,
+        x,
+        grid,
+        x,
+        kk,
+        spikes,
+        h,
+        N,
+        T,
+        spec.tau,
+        spec.v_threshold,
+        vr,
+        spec.v_init,
+        KEEP_H=keep_h,
+        BLOCK=BLOCK,
+        **_common(spec))
     return spikes, h if keep_h else None
 
 
@@ -205,14 +219,32 @@ def triton_backward(
     N = h[0].numel()
     grad_x = torch.empty_like(h)
     grid = (triton.cdiv(N, BLOCK), )
-    grad_k = torch.zeros(N if spec.kind == 'PLIF' else 1,
-                         dtype=torch.float32, device=h.device)
+    grad_k = torch.zeros(
+        N if spec.kind == 'PLIF' else 1, dtype=torch.float32, device=h.device)
     xx = x.contiguous() if x is not None else h
     kk = k if k is not None else h
     vr = 0. if spec.v_reset is None else spec.v_reset
     dh_dv = 1. - 1. / spec.tau if spec.kind == 'LIF' else 1.
-    _launch(_neuron_bwd, h, grid, grad_s, h, xx, kk, grad_x, grad_k, N, T,
-            (T - 1) * N, spec.tau, dh_dv, spec.v_threshold, vr, spec.v_init,
-            spec.alpha, DETACH=spec.detach_reset,
-            SUR=_SURROGATES[spec.surrogate], BLOCK=BLOCK, **_common(spec))
+    _launch(
+        _neuron_bwd,
+        h,
+        grid,
+        grad_s,
+        h,
+        xx,
+        kk,
+        grad_x,
+        grad_k,
+        N,
+        T, (T - 1) * N,
+        spec.tau,
+        dh_dv,
+        spec.v_threshold,
+        vr,
+        spec.v_init,
+        spec.alpha,
+        DETACH=spec.detach_reset,
+        SUR=_SURROGATES[spec.surrogate],
+        BLOCK=BLOCK,
+        **_common(spec))
     return grad_x, grad_k.sum() if spec.kind == 'PLIF' else None

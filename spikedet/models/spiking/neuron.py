@@ -75,7 +75,8 @@ def _resolve_backend(backend: str, fallback_to_torch: bool) -> str:
         print_log(
             f"Neuron backend 'cupy' is unavailable ({why}); falling back to "
             "backend='torch' (same results, slower on GPU).",
-            logger='current', level=30)
+            logger='current',
+            level=30)
         _warned_fallback = True
     return 'torch'
 

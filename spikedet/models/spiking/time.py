@@ -10,7 +10,8 @@ import torch.nn as nn
 AGGREGATIONS = ('mean', 'sum', 'last')
 
 
-def encode_input(x: torch.Tensor, num_steps: int,
+def encode_input(x: torch.Tensor,
+                 num_steps: int,
                  in_channels: Optional[int] = None) -> torch.Tensor:
     """Turn a backbone input into a time-major sequence ``[T, B, C, H, W]``.
 
@@ -66,7 +67,8 @@ def seq_apply(fn: Callable[[torch.Tensor], torch.Tensor],
     return y.reshape(T, B, *y.shape[1:])
 
 
-def aggregate_time(x: torch.Tensor, mode: str = 'mean',
+def aggregate_time(x: torch.Tensor,
+                   mode: str = 'mean',
                    weights: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Collapse the time axis of ``[T, B, ...]`` into ``[B, ...]``.
 

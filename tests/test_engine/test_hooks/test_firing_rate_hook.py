@@ -78,12 +78,12 @@ def test_hook_logs_train_and_val(tmp_path):
         train_cfg=dict(by_epoch=False, max_iters=4, val_interval=4),
         val_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.)),
-        custom_hooks=[dict(type='spikedet.FiringRateHook', interval=2,
-                           stages=1)],
+        custom_hooks=[
+            dict(type='spikedet.FiringRateHook', interval=2, stages=1)
+        ],
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
         visualizer=dict(
-            type='Visualizer',
-            vis_backends=[dict(type='LocalVisBackend')]),
+            type='Visualizer', vis_backends=[dict(type='LocalVisBackend')]),
         default_scope='mmengine')
     runner.train()
     hub = runner.message_hub

@@ -76,16 +76,19 @@ def test_spikformer_layer_ids(name, layer_id):
 
 
 def test_bare_backbone_prefix():
-    assert get_layer_depth_metaspikeformer('stem.0.conv.weight', DEPTHS,
-                                           prefix='') == (0, 8)
-    assert get_layer_depth_spikformer('blocks.1.attn.q.conv.weight', 3,
-                                      prefix='') == (2, 5)
+    assert get_layer_depth_metaspikeformer(
+        'stem.0.conv.weight', DEPTHS, prefix='') == (0, 8)
+    assert get_layer_depth_spikformer(
+        'blocks.1.attn.q.conv.weight', 3, prefix='') == (2, 5)
 
 
 def test_metaspikeformer_lr_scales_and_weight_decay():
     model = _classifier(
-        dict(type='spikedet.MetaSpikeFormer', arch=META_ARCH,
-             out_indices=(3, ), keep_time=True), 40)
+        dict(
+            type='spikedet.MetaSpikeFormer',
+            arch=META_ARCH,
+            out_indices=(3, ),
+            keep_time=True), 40)
     rate = 0.5
     ow = _optim_wrapper(model, rate, flat_decay_mult=0.)
     groups = _groups_by_param(ow)
@@ -105,15 +108,17 @@ def test_metaspikeformer_lr_scales_and_weight_decay():
         assert group['lr'] == pytest.approx(rate**power), name
         assert group['weight_decay'] == pytest.approx(0.05), name
     # One-dimensional parameters (biases, BN) get no weight decay.
-    for name in ['backbone.stem.0.bn.weight', 'backbone.stem.0.conv.bias',
-                 'head.fc.bias', 'backbone.stages.2.0.attn.q.bn2.bias']:
+    for name in [
+            'backbone.stem.0.bn.weight', 'backbone.stem.0.conv.bias',
+            'head.fc.bias', 'backbone.stages.2.0.attn.q.bn2.bias'
+    ]:
         assert groups[id(params[name])]['weight_decay'] == 0., name
 
 
 def test_spikformer_lr_scales():
     model = _classifier(
-        dict(type='spikedet.Spikformer', arch=SPIK_ARCH, T=1,
-             keep_time=True), 32)
+        dict(type='spikedet.Spikformer', arch=SPIK_ARCH, T=1, keep_time=True),
+        32)
     ow = _optim_wrapper(model, 0.75)
     groups = _groups_by_param(ow)
     params = dict(model.named_parameters())
@@ -129,8 +134,12 @@ def test_spikformer_lr_scales():
 
 def test_rate_one_and_frozen_params():
     model = _classifier(
-        dict(type='spikedet.MetaSpikeFormer', arch=META_ARCH,
-             out_indices=(3, ), keep_time=True, frozen_stages=1), 40)
+        dict(
+            type='spikedet.MetaSpikeFormer',
+            arch=META_ARCH,
+            out_indices=(3, ),
+            keep_time=True,
+            frozen_stages=1), 40)
     ow = _optim_wrapper(model, 1.0)
     groups = _groups_by_param(ow)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -153,8 +162,8 @@ def test_bare_backbone_model():
 def test_errors():
     init_default_scope('mmpretrain')
     other = ImageClassifier(
-        backbone=dict(type='ResNet', depth=18, base_channels=8,
-                      stem_channels=8),
+        backbone=dict(
+            type='ResNet', depth=18, base_channels=8, stem_channels=8),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=5, in_channels=64))
     with pytest.raises(TypeError, match='MetaSpikeFormer and Spikformer'):

@@ -119,8 +119,8 @@ def test_spikes_are_binary_and_attention_threshold():
     seen = []
     for name, m in model.named_modules():
         if isinstance(m, SpikingNeuron):
-            m.register_forward_hook(
-                lambda mod, i, o, n=name: seen.append((n, o)))
+            m.register_forward_hook(lambda mod, i, o, n=name: seen.append(
+                (n, o)))
     model(torch.randn(1, 3, 32, 32))
     assert seen
     for name, out in seen:
@@ -136,8 +136,10 @@ def test_spikes_are_binary_and_attention_threshold():
 def test_frozen_stages():
     model = MetaSpikeFormer(TINY, frozen_stages=2)
     model.train()
-    frozen = [model.stem, model.downsample_layers[0], model.stages[0],
-              model.downsample_layers[1], model.stages[1]]
+    frozen = [
+        model.stem, model.downsample_layers[0], model.stages[0],
+        model.downsample_layers[1], model.stages[1]
+    ]
     for m in frozen:
         for p in m.parameters():
             assert not p.requires_grad
@@ -152,8 +154,7 @@ def test_frozen_stages():
     out = model(torch.randn(2, 3, 32, 32))
     sum(o.sum() for o in out).backward()
     assert torch.equal(before, model.stem[0].bn.running_mean)
-    assert not torch.equal(after_free,
-                           model.stages[2][0].mlp.bn1.running_mean)
+    assert not torch.equal(after_free, model.stages[2][0].mlp.bn1.running_mean)
     assert model.stem[0].conv.weight.grad is None
     assert model.stages[2][0].mlp.fc1.weight.grad is not None
     with pytest.raises(ValueError, match='frozen_stages'):

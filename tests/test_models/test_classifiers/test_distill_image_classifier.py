@@ -66,8 +66,8 @@ def test_loss_uses_teacher_top1():
     feats = model.extract_feat(inputs)
     x = model.head.pre_logits(feats)
     dist_score = model.head.fc_dist(x).mean(0)
-    expected = 0.5 * torch.nn.functional.cross_entropy(
-        dist_score, teacher_score.argmax(1))
+    expected = 0.5 * torch.nn.functional.cross_entropy(dist_score,
+                                                       teacher_score.argmax(1))
     assert torch.allclose(losses['loss_dist'], expected)
     sum(losses.values()).backward()
     # (fc_dist.weight may get no gradient if the tiny student's last LIF
@@ -101,8 +101,8 @@ def test_checkpoints_leave_out_the_teacher(tmp_path):
         if not k.startswith('head.fc_dist')
     }
     result = model.load_state_dict(student_only, strict=False)
-    assert sorted(result.missing_keys) == ['head.fc_dist.bias',
-                                           'head.fc_dist.weight']
+    assert sorted(
+        result.missing_keys) == ['head.fc_dist.bias', 'head.fc_dist.weight']
     assert not result.unexpected_keys
     for k, v in model.teacher.state_dict().items():
         assert torch.equal(v, teacher_before[k]), k
@@ -149,8 +149,8 @@ def test_errors():
     with pytest.raises(ValueError, match='with_distill=True'):
         DistillImageClassifier(
             backbone=STUDENT,
-            head=dict(type='spikedet.SpikingClsHead', num_classes=4,
-                      in_channels=32),
+            head=dict(
+                type='spikedet.SpikingClsHead', num_classes=4, in_channels=32),
             teacher=TEACHER)
     with pytest.raises(ValueError, match='teacher_ckpt'):
         _build(teacher=None, teacher_ckpt='x.pth')

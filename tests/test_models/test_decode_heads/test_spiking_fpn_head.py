@@ -40,9 +40,8 @@ def test_structure_matches_semantic_fpn():
         for unit in h:
             assert isinstance(unit, SpikingConvUnit)
             # LIF -> conv -> norm: the LIF is the nonlinearity.
-            assert [n for n, _ in unit.named_children()] == [
-                'lif', 'conv', 'bn'
-            ]
+            assert [n for n, _ in unit.named_children()
+                    ] == ['lif', 'conv', 'bn']
 
 
 @pytest.mark.parametrize('T', [None, 1, 3])
@@ -124,8 +123,9 @@ def test_registry():
 
 def test_neuron_cfg_reaches_every_neuron():
     head = make_head(neuron_cfg=dict(v_threshold=0.5))
-    neurons = [m for m in head.modules() if type(m).__name__ ==
-               'SpikingNeuron']
+    neurons = [
+        m for m in head.modules() if type(m).__name__ == 'SpikingNeuron'
+    ]
     assert len(neurons) == 1 + 1 + 2 + 3 + 1
     assert all(n.v_threshold == 0.5 for n in neurons)
 

@@ -38,8 +38,7 @@ def test_teacher_scores_train_fc_dist():
         0.5 * torch.nn.functional.cross_entropy(cls_score, labels))
     assert torch.allclose(
         losses['loss_dist'],
-        0.5 * torch.nn.functional.cross_entropy(dist_score,
-                                                teacher.argmax(1)))
+        0.5 * torch.nn.functional.cross_entropy(dist_score, teacher.argmax(1)))
     (losses['loss'] + losses['loss_dist']).backward()
     assert head.fc.bias.grad.abs().sum() > 0
     assert head.fc_dist.bias.grad.abs().sum() > 0
@@ -59,9 +58,8 @@ def test_loss_works_in_eval_mode():
     head = SpikingClsHead(num_classes=5, in_channels=8, with_distill=True)
     head.eval()
     feats, samples, _, teacher = _inputs()
-    assert set(head.loss(feats, samples, teacher_score=teacher)) == {
-        'loss', 'loss_dist'
-    }
+    assert set(head.loss(feats, samples,
+                         teacher_score=teacher)) == {'loss', 'loss_dist'}
 
 
 def test_errors():

@@ -27,8 +27,8 @@ def test_hard_is_cross_entropy_to_teacher_top1():
 def test_hard_is_independent_of_teacher_confidence():
     student, teacher = _scores(1)
     loss_fn = DistillationLoss(mode='hard')
-    assert torch.allclose(loss_fn(student, teacher),
-                          loss_fn(student, teacher * 10))
+    assert torch.allclose(
+        loss_fn(student, teacher), loss_fn(student, teacher * 10))
 
 
 def test_soft_matches_kl_definition():

@@ -19,8 +19,8 @@ def _feats(T=2, B=2, channels=IN_CHANNELS, size=SIZE):
 @pytest.mark.parametrize('add_extra_convs',
                          [False, 'on_input', 'on_lateral', 'on_output'])
 def test_shapes_and_extra_levels(T, add_extra_convs):
-    neck = SpikingFPN(IN_CHANNELS, 12, num_outs=6, T=T,
-                      add_extra_convs=add_extra_convs)
+    neck = SpikingFPN(
+        IN_CHANNELS, 12, num_outs=6, T=T, add_extra_convs=add_extra_convs)
     neck.init_weights()
     outs = neck(_feats(T=T))
     assert len(outs) == 6
@@ -34,13 +34,12 @@ def test_shapes_and_extra_levels(T, add_extra_convs):
 
 
 def test_start_end_level():
-    neck = SpikingFPN(IN_CHANNELS, 8, num_outs=2, T=1, start_level=1,
-                      end_level=2)
+    neck = SpikingFPN(
+        IN_CHANNELS, 8, num_outs=2, T=1, start_level=1, end_level=2)
     outs = neck(_feats(T=1))
     assert [o.shape[-1] for o in outs] == [SIZE // 2, SIZE // 4]
     with pytest.raises(ValueError, match='no extra level'):
-        SpikingFPN(IN_CHANNELS, 8, num_outs=3, T=1, start_level=1,
-                   end_level=2)
+        SpikingFPN(IN_CHANNELS, 8, num_outs=3, T=1, start_level=1, end_level=2)
     with pytest.raises(ValueError, match='num_outs'):
         SpikingFPN(IN_CHANNELS, 8, num_outs=3, T=1)
 
@@ -67,16 +66,21 @@ def test_time_aggregation_modes():
     with torch.no_grad():
         for m, s in zip(mean(feats), summed(feats)):
             torch.testing.assert_close(s, 2 * m)
-    learn = SpikingFPN(IN_CHANNELS, 8, 5, T=2, time_aggregation='learnable',
-                       add_extra_convs='on_output')
+    learn = SpikingFPN(
+        IN_CHANNELS,
+        8,
+        5,
+        T=2,
+        time_aggregation='learnable',
+        add_extra_convs='on_output')
     assert learn.aggregate.time_logits.shape == (5, 2)
     sum(o.sum() for o in learn(feats)).backward()
     assert learn.aggregate.time_logits.grad is not None
 
 
 def test_gradients_reach_every_conv():
-    neck = SpikingFPN(IN_CHANNELS, 8, num_outs=5, T=2,
-                      add_extra_convs='on_input')
+    neck = SpikingFPN(
+        IN_CHANNELS, 8, num_outs=5, T=2, add_extra_convs='on_input')
     feats = [f.requires_grad_() for f in _feats()]
     sum(o.pow(2).sum() for o in neck(feats)).backward()
     for name, p in neck.named_parameters():

@@ -13,12 +13,14 @@ def _feats(T=3, B=2, channels=IN_CHANNELS, size=8):
     ]
 
 
-@pytest.mark.parametrize('mode,reduce', [
-    ('mean', lambda x: x.mean(0)),
-    ('sum', lambda x: x.sum(0)),
-    ('last', lambda x: x[-1]),
-    ('learnable', lambda x: x.mean(0)),  # logits start at 0: the mean
-])
+@pytest.mark.parametrize(
+    'mode,reduce',
+    [
+        ('mean', lambda x: x.mean(0)),
+        ('sum', lambda x: x.sum(0)),
+        ('last', lambda x: x[-1]),
+        ('learnable', lambda x: x.mean(0)),  # logits start at 0: the mean
+    ])
 def test_modes(mode, reduce):
     neck = TemporalAggregation(3, IN_CHANNELS, mode=mode)
     feats = _feats()
@@ -43,8 +45,8 @@ def test_learnable_weights_train_per_level():
         neck.time_logits[1] = torch.tensor([0., 0., 10.])
     torch.testing.assert_close(neck.step_weights(1).sum(), torch.tensor(1.))
     out = neck(feats)[1]
-    assert (out - feats[1][-1]).abs().max() < (out - feats[1].mean(0)).abs(
-    ).max()
+    assert (out - feats[1][-1]).abs().max() < (out -
+                                               feats[1].mean(0)).abs().max()
 
 
 def test_learnable_shared_without_in_channels():

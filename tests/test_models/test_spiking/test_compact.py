@@ -6,11 +6,10 @@ import torch
 import torch.nn as nn
 
 from spikedet.models.backbones import MetaSpikeFormer
-from spikedet.models.spiking import SpikingConvModule, build_neuron, seq_apply
-from spikedet.models.spiking import compact
+from spikedet.models.spiking import (SpikingConvModule, build_neuron, compact,
+                                     seq_apply)
 from spikedet.models.spiking.compact import (compact_spikes,
-                                             compact_spikes_enabled,
-                                             is_marked)
+                                             compact_spikes_enabled, is_marked)
 
 
 def layers(dtype):

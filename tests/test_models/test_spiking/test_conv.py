@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from spikedet.models.spiking import (SpikingConvModule, build_neuron,
-                                     seq_apply)
+from spikedet.models.spiking import SpikingConvModule, build_neuron, seq_apply
 
 
 def _seq(seed: int = 0, T: int = 3) -> torch.Tensor:
@@ -33,9 +32,9 @@ def test_equals_its_layers_in_order(position):
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
     assert out.shape == (3, 2, 5, 3, 3)
     assert (unit.lif is None) == (position is None)
-    assert [n for n, _ in unit.named_children()] == (
-        ['lif'] * (position == 'before') + ['conv', 'bn'] +
-        ['lif'] * (position == 'after'))
+    assert [n for n, _ in unit.named_children()
+            ] == (['lif'] * (position == 'before') + ['conv', 'bn'] + ['lif'] *
+                  (position == 'after'))
 
 
 def test_bias_auto_and_no_norm():
@@ -62,8 +61,7 @@ def test_pytorch_init_is_the_layers_own():
 
 
 def test_neuron_overrides_reach_the_neuron():
-    unit = SpikingConvModule(4, 4, 1, neuron_position='after',
-                             v_threshold=0.5)
+    unit = SpikingConvModule(4, 4, 1, neuron_position='after', v_threshold=0.5)
     assert unit.lif.v_threshold == 0.5
 
 
@@ -91,5 +89,5 @@ def test_loads_the_nested_conv_module_layout():
     # The flat layout loads as well, and a wrong key is still an error.
     unit.load_state_dict(unit.state_dict(), strict=True)
     with pytest.raises(RuntimeError, match='conv.gn.weight'):
-        unit.load_state_dict(dict(unit.state_dict(),
-                                  **{'conv.gn.weight': torch.rand(5)}))
+        unit.load_state_dict(
+            dict(unit.state_dict(), **{'conv.gn.weight': torch.rand(5)}))

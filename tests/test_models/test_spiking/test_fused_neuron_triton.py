@@ -51,11 +51,12 @@ def run(neuron, x, grad, impl):
     return spikes.detach(), x.grad, None if w is None else w.grad.clone()
 
 
-@pytest.mark.parametrize(
-    'ntype,surrogate,detach_reset,v_reset',
-    [(n, s, d, r) for (n, s), (d, r) in itertools.product(
-        itertools.product(('LIF', 'PLIF', 'IF'), SURROGATES),
-        ((True, 0.0), (False, None), (False, -0.25)))])
+@pytest.mark.parametrize('ntype,surrogate,detach_reset,v_reset', [
+    (n, s, d, r) for (n, s), (d, r) in itertools.product(
+        itertools.product(('LIF', 'PLIF', 'IF'), SURROGATES), ((True, 0.0),
+                                                               (False, None),
+                                                               (False, -0.25)))
+])
 def test_triton_matches_torch_fused(ntype, surrogate, detach_reset, v_reset):
     for T in (1, 4):
         neuron, x, grad = neuron_and_input(
@@ -103,20 +104,19 @@ def test_triton_rejects_float64():
 def test_triton_with_interpret_set_before_import():
     """``TRITON_INTERPRET=1`` from the start, as on a machine without GPU
     where a user sets it: a fresh process, the forced Triton path."""
-    code = (
-        'import torch\n'
-        'from spikedet.models.spiking import build_neuron\n'
-        'from spikedet.models.spiking.fused import fused_impl\n'
-        'n = build_neuron(dict(type="LIF", detach_reset=False))\n'
-        'x = (torch.randn(3, 2, 300) * 2).requires_grad_()\n'
-        'with fused_impl("triton"):\n'
-        '    s = n(x); s.sum().backward(); g = x.grad.clone()\n'
-        'x.grad = None\n'
-        'with fused_impl("torch"):\n'
-        '    r = n(x); r.sum().backward()\n'
-        'assert torch.equal(s, r)\n'
-        'torch.testing.assert_close(g, x.grad)\n'
-        'print("ok")\n')
+    code = ('import torch\n'
+            'from spikedet.models.spiking import build_neuron\n'
+            'from spikedet.models.spiking.fused import fused_impl\n'
+            'n = build_neuron(dict(type="LIF", detach_reset=False))\n'
+            'x = (torch.randn(3, 2, 300) * 2).requires_grad_()\n'
+            'with fused_impl("triton"):\n'
+            '    s = n(x); s.sum().backward(); g = x.grad.clone()\n'
+            'x.grad = None\n'
+            'with fused_impl("torch"):\n'
+            '    r = n(x); r.sum().backward()\n'
+            'assert torch.equal(s, r)\n'
+            'torch.testing.assert_close(g, x.grad)\n'
+            'print("ok")\n')
     env = dict(os.environ, TRITON_INTERPRET='1', OMP_NUM_THREADS='1')
     out = subprocess.run([sys.executable, '-c', code],
                          env=env,

@@ -51,8 +51,7 @@ def test_fused_one_iter_with_cpu_amp(fashion_mnist_cls_root, tmp_path):
     seen = input_dtypes(runner)
     runner.train()
     assert runner.iter == 1
-    assert math.isfinite(
-        runner.message_hub.get_scalar('train/loss').current())
+    assert math.isfinite(runner.message_hub.get_scalar('train/loss').current())
     # Convs ran in bfloat16 under autocast, so the neurons got bfloat16.
     assert torch.bfloat16 in seen
     assert all(p.dtype == torch.float32 for p in runner.model.parameters())

@@ -46,8 +46,7 @@ def test_surrogate_gradient_flows():
 
 
 def test_neuron_types_and_errors():
-    assert build_neuron(type='IF')(torch.ones(2, 1)).tolist() == [[1.0],
-                                                                  [1.0]]
+    assert build_neuron(type='IF')(torch.ones(2, 1)).tolist() == [[1.0], [1.0]]
     plif = build_neuron(type='PLIF')
     assert any(True for _ in plif.parameters())
     with pytest.raises(KeyError, match='Unknown neuron type'):

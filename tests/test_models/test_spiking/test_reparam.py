@@ -134,8 +134,9 @@ def test_threshold_neuron_power_of_two_tau(dtype):
             torch.randn(1000, dtype=dtype) * 3, near,
             torch.nextafter(c, c + 1).view(1),
             torch.nextafter(c, c - 1).view(1),
-            torch.tensor([1e-40, -1e-40, float('inf'), float('nan')],
-                         dtype=dtype)
+            torch.tensor(
+                [1e-40, -1e-40, float('inf'),
+                 float('nan')], dtype=dtype)
         ]).view(1, -1)
         assert torch.equal(th(x), neuron(x))
     # Other taus and resting offsets keep the division.
@@ -167,15 +168,18 @@ def test_meta_spikeformer_deploy(name, T):
 
 
 @pytest.mark.parametrize('T', [1, 4])
-@pytest.mark.parametrize('name', ['8-384', '8-512', '10-512', '8-768',
-                                  '4-384'])
+@pytest.mark.parametrize('name',
+                         ['8-384', '8-512', '10-512', '8-768', '4-384'])
 def test_spikformer_deploy(name, T):
     # Each arch's heads, patch size and Q/K/V bias; narrow and one block.
     arch = shrink(Spikformer.arch_zoo[name], embed_dims=96, depth=1)
     pyramid = arch['patch_size'] == 16
     torch.manual_seed(0)
     model = Spikformer(
-        arch=arch, T=T, keep_time=True, simple_pyramid=pyramid,
+        arch=arch,
+        T=T,
+        keep_time=True,
+        simple_pyramid=pyramid,
         out_indices=(0, 1, 2, 3) if pyramid else (-1, ))
     x = torch.rand(1, 3, 64, 64, dtype=torch.float64) * 4
     check_deploy(model, lambda m: m(x), min_spikes=10)
@@ -185,8 +189,8 @@ def test_deploy_output_modes():
     # keep_time=False (mean over T) and a frame input [B, T, C, H, W].
     arch = dict(embed_dims=[16, 32, 64, 128], depths=[1, 1, 1, 1])
     torch.manual_seed(0)
-    model = MetaSpikeFormer(arch=arch, T=2, keep_time=False,
-                            neuron_cfg=dict(v_threshold=0.5))
+    model = MetaSpikeFormer(
+        arch=arch, T=2, keep_time=False, neuron_cfg=dict(v_threshold=0.5))
     x = torch.rand(2, 2, 3, 32, 32, dtype=torch.float64) * 4
     check_deploy(model, lambda m: m(x))
 
@@ -195,7 +199,10 @@ def test_deploy_output_modes():
 @pytest.mark.parametrize('T', [1, 4])
 def test_spiking_fpn_deploy(T):
     torch.manual_seed(0)
-    neck = SpikingFPN([8, 16, 32], 16, num_outs=5, T=T,
+    neck = SpikingFPN([8, 16, 32],
+                      16,
+                      num_outs=5,
+                      T=T,
                       add_extra_convs='on_input')
     feats = [
         torch.randn(T, 2, c, s, s, dtype=torch.float64) * 2
@@ -227,7 +234,9 @@ def test_spiking_fpn_head_deploy(T):
 def test_spiking_cls_head_deploy(T, ntype):
     torch.manual_seed(0)
     head = SpikingClsHead(
-        num_classes=5, in_channels=32, with_distill=True,
+        num_classes=5,
+        in_channels=32,
+        with_distill=True,
         neuron_cfg=dict(type=ntype, v_threshold=0.3))
     feats = (torch.randn(T, 3, 32, 4, 4, dtype=torch.float64) * 4, )
     check_deploy(head, lambda m: m(feats))
@@ -244,12 +253,16 @@ def test_spiking_conv_module_deploy():
 def test_deploy_built_model_loads_switched_weights():
     arch = dict(embed_dims=[16, 32, 64, 128], depths=[1, 1, 1, 1])
     torch.manual_seed(0)
-    model = MetaSpikeFormer(arch=arch, T=1, keep_time=True,
-                            neuron_cfg=dict(v_threshold=0.5))
+    model = MetaSpikeFormer(
+        arch=arch, T=1, keep_time=True, neuron_cfg=dict(v_threshold=0.5))
     randomize_bn(model)
     model.eval().switch_to_deploy()
-    built = MetaSpikeFormer(arch=arch, T=1, keep_time=True,
-                            neuron_cfg=dict(v_threshold=0.5), deploy=True)
+    built = MetaSpikeFormer(
+        arch=arch,
+        T=1,
+        keep_time=True,
+        neuron_cfg=dict(v_threshold=0.5),
+        deploy=True)
     assert built.deploy and not built.training
     assert list(built.state_dict()) == list(model.state_dict())
     built.load_state_dict(model.state_dict(), strict=True)
@@ -262,8 +275,7 @@ def test_deploy_built_model_loads_switched_weights():
 def test_state_dict_keys_of_training_model_unchanged():
     arch = dict(embed_dims=[16, 32, 64, 128], depths=[1, 1, 1, 1])
     keys = list(MetaSpikeFormer(arch=arch).state_dict())
-    assert keys == list(
-        MetaSpikeFormer(arch=arch, deploy=False).state_dict())
+    assert keys == list(MetaSpikeFormer(arch=arch, deploy=False).state_dict())
     assert any('bn' in k for k in keys)
 
 

@@ -63,31 +63,28 @@ class SpikingConvFCBBoxHead(ConvFCBBoxHead):
                             in_channels: int,
                             is_shared: bool = False) -> tuple:
         """The spiking convs and fcs of one branch and its output size."""
-        last_dim = in_channels
-        convs = nn.ModuleList()
-        for i in range(num_branch_convs):
-            convs.append(
-                SpikingConvModule(
-                    last_dim if i == 0 else self.conv_out_channels,
-                    self.conv_out_channels,
-                    3,
-                    conv_cfg=self.conv_cfg,
-                    norm_cfg=self.norm_cfg,
-                    neuron_cfg=self.neuron_cfg))
-        if num_branch_convs:
-            last_dim = self.conv_out_channels
+        convs = nn.ModuleList([
+            SpikingConvModule(
+                in_channels if i == 0 else self.conv_out_channels,
+                self.conv_out_channels,
+                3,
+                conv_cfg=self.conv_cfg,
+                norm_cfg=self.norm_cfg,
+                neuron_cfg=self.neuron_cfg) for i in range(num_branch_convs)
+        ])
+        last_dim = self.conv_out_channels if num_branch_convs else in_channels
         fcs = nn.ModuleList()
         if num_branch_fcs:
             if (is_shared or self.num_shared_fcs == 0) \
                     and not self.with_avg_pool:
                 last_dim *= self.roi_feat_area
-            for i in range(num_branch_fcs):
-                fcs.append(
-                    SpikingLinear(
-                        last_dim if i == 0 else self.fc_out_channels,
-                        self.fc_out_channels,
-                        norm_cfg=self.fc_norm_cfg,
-                        neuron_cfg=self.neuron_cfg))
+            fc_in = [last_dim] + [self.fc_out_channels] * (num_branch_fcs - 1)
+            fcs.extend(
+                SpikingLinear(
+                    c,
+                    self.fc_out_channels,
+                    norm_cfg=self.fc_norm_cfg,
+                    neuron_cfg=self.neuron_cfg) for c in fc_in)
             last_dim = self.fc_out_channels
         return convs, fcs, last_dim
 

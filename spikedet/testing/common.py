@@ -95,3 +95,15 @@ def find_configs(root: str,
     if aliases == 'only':
         return [p for p in paths if is_config_alias(p)]
     return paths if aliases else [p for p in paths if not is_config_alias(p)]
+
+
+def default_scope_name() -> Optional[str]:
+    """The current mmengine default scope by name (None without one).
+
+    Tests compare scopes by name: mmengine's ``overwrite_default_scope``
+    restores deep copies of the instances, so identity says nothing about
+    whether a tool left the caller's scope as it was.
+    """
+    from mmengine.registry import DefaultScope
+    current = DefaultScope.get_current_instance()
+    return None if current is None else current.scope_name

@@ -8,6 +8,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from spikedet.testing import default_scope_name
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'analysis', 'benchmark.py')
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart')
@@ -80,7 +82,7 @@ def check_report(tool, report, variants, steps, batch_size=2):
     ])
 def test_variants_each_task(tool, tmp_path, capsys, config, shape, variants,
                             steps):
-    scope = DefaultScope.get_current_instance()
+    scope = default_scope_name()
     out = tmp_path / 'bench.json'
     report = tool.main([
         config, '--T', *steps, '--no-isolate', '--shape', shape, '--variants',
@@ -94,7 +96,7 @@ def test_variants_each_task(tool, tmp_path, capsys, config, shape, variants,
         for T in steps:
             assert f'\n{variant:<8} {T:>2} ' in text
     assert 'relative to torch' in text and 'failed' not in text
-    assert DefaultScope.get_current_instance() is scope
+    assert default_scope_name() == scope
 
 
 def test_isolated_processes_and_repeats(tool):

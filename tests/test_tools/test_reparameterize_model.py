@@ -6,8 +6,9 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from spikedet.testing import default_scope_name
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUICKSTART = osp.join(ROOT, 'configs', 'quickstart')
@@ -25,14 +26,6 @@ def tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _scope_name():
-    """The caller's default scope by name: mmengine's
-    ``overwrite_default_scope`` restores deep copies of the instances, so
-    identity says nothing about whether the tool left the scope as it was."""
-    current = DefaultScope.get_current_instance()
-    return None if current is None else current.scope_name
 
 
 def randomize_bn(model):
@@ -58,7 +51,7 @@ def randomize_bn(model):
 ])
 def test_reparameterize_end_to_end(tool, tmp_path, capsys, config, channels,
                                    expected):
-    scope = _scope_name()
+    scope = default_scope_name()
     torch.manual_seed(0)
     model = tool.build_model(config)
     randomize_bn(model)
@@ -88,7 +81,7 @@ def test_reparameterize_end_to_end(tool, tmp_path, capsys, config, channels,
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
     # The outputs depend on the images (the spiking layers fire).
     assert not torch.allclose(ref[-1][0], ref[-1][1])
-    assert _scope_name() == scope
+    assert default_scope_name() == scope
 
 
 def test_missing_checkpoint(tool, tmp_path):

@@ -81,8 +81,8 @@ if 'mmengine.runner' in sys.modules:
 _SUBMODULES = ('analysis', 'converters', 'datasets', 'engine', 'models',
                'registry', 'testing', 'utils')
 #: Names of :mod:`spikedet.registry` reachable as ``spikedet.<NAME>``.
-_REGISTRIES = ('MODELS', 'HOOKS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'DATASETS',
-               'TRANSFORMS')
+_REGISTRIES = ('MODELS', 'HOOKS', 'OPTIM_WRAPPER_CONSTRUCTORS',
+               'OPTIM_WRAPPERS', 'DATASETS', 'TRANSFORMS')
 
 
 def __getattr__(name: str) -> Any:
